@@ -1,0 +1,262 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared fixtures: the sandbox VPS.org API server as a real process, and a handle to drive it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from email.message import Message
+from pathlib import Path
+from typing import Any, Iterator, Optional, Tuple
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_TOKEN = "sandbox-demo-token"
+# The values every test starts from; `sandbox` puts the server's config back to these.
+START_CONFIG = {
+    "page_size": 50,
+    "activation_delay": 1,
+    "transfer_delay": 3,
+    "expose_transfer_status": True,
+    "next_link_base": None,
+}
+_START_TIMEOUT = 20.0
+_DEFAULT = object()
+
+
+class SandboxError(AssertionError):
+    """A control call the test relied on did not succeed."""
+
+
+class Sandbox:
+    """A sandbox server process on a free loopback port, with helpers for the control API and the API."""
+
+    def __init__(self, workdir: Path, extra_args: Tuple[str, ...] = ()) -> None:
+        self.workdir = workdir
+        self.db_path = workdir / "sandbox.sqlite3"
+        self.log_path = workdir / "sandbox.log"
+        self.token = DEMO_TOKEN
+        self.port = 0
+        self.scheme = "http"
+        self.extra_args = tuple(extra_args)
+        # Set for a TLS sandbox so urllib trusts its certificate.
+        self.ssl_context: Any = None
+        self._process: Optional[subprocess.Popen] = None
+        self._log_handle: Any = None
+
+    # -- process ------------------------------------------------------------------------------------
+    @property
+    def root_url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.root_url}/api/v1"
+
+    def command(self, port: int) -> list:
+        return [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--db",
+            str(self.db_path),
+            "--page-size",
+            str(START_CONFIG["page_size"]),
+            "--activation-delay",
+            str(START_CONFIG["activation_delay"]),
+            "--transfer-delay",
+            str(START_CONFIG["transfer_delay"]),
+            *self.extra_args,
+        ]
+
+    def start(self) -> None:
+        """Start the process (on the known port after a restart, so URLs stay valid) and wait for its banner."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self._log_handle = open(self.log_path, "ab")  # noqa: SIM115  # pylint: disable=consider-using-with
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self._process = subprocess.Popen(  # pylint: disable=consider-using-with
+            self.command(self.port),
+            cwd=str(REPO_ROOT),
+            stdout=self._log_handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        deadline = time.monotonic() + _START_TIMEOUT
+        while time.monotonic() < deadline:
+            text = self.log_path.read_bytes()[log_offset:].decode("utf-8", "replace")
+            for line in text.splitlines():
+                if line.startswith("API URL: "):
+                    parsed = urllib.parse.urlsplit(line[len("API URL: ") :].strip())
+                    self.scheme = parsed.scheme
+                    self.port = int(parsed.port or 0)
+                    return
+            if self._process.poll() is not None:
+                break
+            time.sleep(0.05)
+        output = self.log_path.read_bytes()[log_offset:].decode("utf-8", "replace")
+        self.stop()
+        raise RuntimeError(f"sandbox did not start: {output}")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.terminate()
+                try:
+                    self._process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait(timeout=10)
+            self._process = None
+        if self._log_handle is not None:
+            self._log_handle.close()
+            self._log_handle = None
+
+    def restart(self) -> None:
+        """Stop and start the same command on the same port and store (persistence tests)."""
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
+
+    # -- HTTP ---------------------------------------------------------------------------------------
+    def _http(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: Optional[bytes] = None,
+        headers: Optional[dict] = None,
+        timeout: float = 15.0,
+    ) -> Tuple[int, Message, Any]:
+        request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout, context=self.ssl_context) as resp:
+                status, resp_headers, raw = resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as error:
+            status, resp_headers, raw = error.code, error.headers, error.read()
+        return status, resp_headers, _decode(raw, resp_headers)
+
+    def control(self, method: str, path: str, body: Any = None) -> Tuple[int, Any]:
+        """One call to the control API; `path` is relative to /_sandbox/ (e.g. "faults")."""
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        status, _headers, payload = self._http(
+            method, f"{self.root_url}/_sandbox/{path.lstrip('/')}", data=data, headers=headers
+        )
+        return status, payload
+
+    def _ok(self, method: str, path: str, body: Any = None) -> Any:
+        status, payload = self.control(method, path, body)
+        if not 200 <= status < 300:
+            raise SandboxError(f"{method} /_sandbox/{path} -> {status}: {payload!r}")
+        return payload
+
+    def reset(self) -> None:
+        self._ok("POST", "reset")
+        self._ok("DELETE", "faults")
+        self._ok("DELETE", "requests")
+        self._ok("POST", "config", dict(START_CONFIG))
+
+    def configure(self, **settings: Any) -> dict:
+        return self._ok("POST", "config", settings)
+
+    def add_account(self, label: str, token: str, balance: Any) -> dict:
+        return self._ok("POST", "accounts", {"label": label, "token": token, "balance": balance})
+
+    def seed_domain(self, account: str = "demo", **fields: Any) -> dict:
+        return self._ok("POST", "domains", {"account": account, **fields})
+
+    def patch_domain(self, domain_id: int, **fields: Any) -> dict:
+        return self._ok("PATCH", f"domains/{domain_id}", fields)
+
+    def add_fault(self, **spec: Any) -> dict:
+        return self._ok("POST", "faults", spec)
+
+    def faults(self) -> list:
+        return self._ok("GET", "faults")
+
+    def journal(self) -> list:
+        return self._ok("GET", "requests")
+
+    def clear_journal(self) -> None:
+        self._ok("DELETE", "requests")
+
+    def ledger(self) -> list:
+        return self._ok("GET", "ledger")
+
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: Any = _DEFAULT,
+        params: Optional[dict] = None,
+        *,
+        headers: Optional[dict] = None,
+        raw: Optional[bytes] = None,
+        timeout: float = 15.0,
+    ) -> Tuple[int, Message, Any]:
+        """Call the API directly. `path` is relative to api_url ("domains/"), or absolute from the root ("/x").
+
+        `token=None` sends no Authorization header. `raw` sends bytes as the body unchanged. The answer body is
+        parsed JSON when it is JSON, else text (None when empty). A dropped connection raises the client error.
+        """
+        url = self.root_url + path if path.startswith("/") else f"{self.api_url}/{path}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        all_headers = {"Accept": "application/json"}
+        if token is _DEFAULT:
+            token = self.token
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        data = raw
+        if data is None and body is not None:
+            data = json.dumps(body).encode()
+        if data is not None:
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        return self._http(method, url, data=data, headers=all_headers, timeout=timeout)
+
+
+def _decode(raw: bytes, headers: Message) -> Any:
+    if not raw:
+        return None
+    text = raw.decode("utf-8", "replace")
+    if "json" in (headers.get("Content-Type") or ""):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """The sandbox as a real subprocess on a free 127.0.0.1 port with a file store (one per xdist worker)."""
+    server = Sandbox(tmp_path_factory.mktemp("sandbox"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_server: Sandbox) -> Sandbox:
+    """The session's sandbox after a reset: demo data only, no faults, empty journal, start config."""
+    sandbox_server.reset()
+    return sandbox_server
