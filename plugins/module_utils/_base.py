@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private to vpsorg.domains: the Ansible glue every module shares (connection options, client, failures)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import (
+    DEFAULT_API_URL,
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    ApiClient,
+    ApiError,
+)
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import HAS_IDNA, IDNA_IMPORT_ERROR
+
+
+def connection_argument_spec() -> Dict[str, Dict[str, Any]]:
+    """The connection options of every module; documented by the vpsorg.domains.connection doc fragment."""
+    # AnsibleModule consults the fallback first and uses the default only when the variable is unset.
+    return {
+        "api_token": {
+            "type": "str",
+            "required": True,
+            "no_log": True,
+            "fallback": (env_fallback, ["VPSORG_API_TOKEN"]),
+        },
+        "api_url": {"type": "str", "default": DEFAULT_API_URL, "fallback": (env_fallback, ["VPSORG_API_URL"])},
+        "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, ["VPSORG_VALIDATE_CERTS"])},
+        "ca_path": {"type": "path", "fallback": (env_fallback, ["VPSORG_CA_PATH"])},
+        "api_timeout": {"type": "int", "default": 30, "fallback": (env_fallback, ["VPSORG_API_TIMEOUT"])},
+    }
+
+
+def create_module(argument_spec: Dict[str, Any], **kwargs: Any) -> AnsibleModule:
+    """An AnsibleModule with the connection options added; fails when requests or idna is missing."""
+    spec = connection_argument_spec()
+    spec.update(argument_spec)
+    module = AnsibleModule(argument_spec=spec, **kwargs)
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    if not HAS_IDNA:
+        module.fail_json(msg=missing_required_lib("idna"), exception=IDNA_IMPORT_ERROR)
+    return module
+
+
+def create_client(module: AnsibleModule, pool_size: int = 4) -> ApiClient:
+    """The API client for the module's connection options; fails the module when they are unusable."""
+    params = module.params
+    ca_path = params.get("ca_path")
+    if ca_path and not os.path.exists(ca_path):
+        module.fail_json(msg=f"ca_path: {ca_path!r} does not exist")
+    if params.get("api_timeout") is not None and params["api_timeout"] <= 0:
+        module.fail_json(msg=f"api_timeout: must be a positive number of seconds, got {params['api_timeout']}")
+    try:
+        return ApiClient(
+            api_token=params["api_token"],
+            api_url=params["api_url"],
+            validate_certs=params["validate_certs"],
+            ca_path=ca_path,
+            timeout=params["api_timeout"],
+            pool_size=pool_size,
+        )
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    raise AssertionError("unreachable: fail_json exits")  # pragma: no cover
+
+
+def fail_from_api_error(module: AnsibleModule, error: Exception, **result: Any) -> None:
+    """Fail the module with the error's message and, for an API error, its structured `failure`."""
+    if isinstance(error, ApiError):
+        module.fail_json(msg=str(error), failure=error.to_failure(), **result)
+    module.fail_json(msg=str(error), **result)
