@@ -226,14 +226,14 @@ def _age_problem(domain: Mapping[str, Any], now: datetime) -> Optional[str]:
     created = creation_date(domain)
     if created is None:
         return None
-    eligible_from = created + timedelta(days=MIN_AGE_DAYS)
-    if now >= eligible_from:
+    # Counted in calendar days (UTC), as registries count them; the time of day does not matter.
+    eligible_from = created.date() + timedelta(days=MIN_AGE_DAYS)
+    if now.astimezone(timezone.utc).date() >= eligible_from:
         return None
     name = domain.get("domain_name") or "the domain"
     return (
         f"{name} cannot be transferred yet: it was created on {created.strftime('%Y-%m-%d')} and a domain must "
-        f"be at least {MIN_AGE_DAYS} days old; it can be transferred from "
-        f"{eligible_from.strftime('%Y-%m-%d %H:%M')} UTC"
+        f"be at least {MIN_AGE_DAYS} days old; it can be transferred from {eligible_from.isoformat()} (UTC)"
     )
 
 

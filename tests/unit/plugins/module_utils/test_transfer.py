@@ -180,7 +180,7 @@ def test_too_young_by_whois_created_date_even_when_registration_is_old():
     assert plan.action == transfer.ACTION_FAIL
     assert "at least 60 days old" in plan.reason
     assert created.strftime("%Y-%m-%d") in plan.reason
-    assert (created + timedelta(days=60)).strftime("%Y-%m-%d %H:%M") in plan.reason
+    assert f"transferred from {(created + timedelta(days=60)).strftime('%Y-%m-%d')} (UTC)" in plan.reason
 
 
 def test_whois_date_old_enough_wins_over_a_young_registration_date():
@@ -195,11 +195,16 @@ def test_registration_date_used_without_whois_created_date():
         assert plan.action == transfer.ACTION_FAIL, whois
 
 
-def test_exactly_sixty_days_is_old_enough():
-    created = _stamp(NOW - timedelta(days=60))
-    assert transfer.plan_transfer(detail(whois_info={"created_date": created}), now=NOW).action == "start"
-    nearly = _stamp(NOW - timedelta(days=60) + timedelta(seconds=1))
-    assert transfer.plan_transfer(detail(whois_info={"created_date": nearly}), now=NOW).action == "fail"
+def test_sixty_calendar_days_are_old_enough_whatever_the_time_of_day():
+    def plan(created):
+        return transfer.plan_transfer(detail(whois_info={"created_date": created}), now=NOW).action
+
+    # NOW is 2026-03-01 12:00 UTC; 60 calendar days earlier is 2025-12-31.
+    assert plan("2025-12-31T23:59:59Z") == "start"
+    assert plan("2025-12-31T00:00:00Z") == "start"
+    assert plan("2026-01-01T00:00:00Z") == "fail"
+    # A creation date late on 1 January in a time zone west of UTC is 2 January in UTC.
+    assert plan("2025-12-31T20:00:00-05:00") == "fail"
 
 
 def test_unknown_creation_date_starts_with_a_warning():
