@@ -1,0 +1,473 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private to vpsorg.domains: one policy over a whole account, planned without HTTP and applied concurrently."""
+
+from __future__ import annotations
+
+import fnmatch
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional, Tuple
+
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
+from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
+    DomainError,
+    parse_api_time,
+    plan_update,
+    register_domain_safely,
+    registration_body,
+)
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
+    InvalidValue,
+    canonical_name,
+    canonical_nameservers,
+)
+
+BOOL_SETTINGS = ("auto_renew", "locked", "privacy_protection")
+SETTINGS = (*BOOL_SETTINGS, "nameservers")
+STATUSES = ("active", "pending", "expired", "locked")
+DEFAULT_STATUSES = ("active",)
+MAX_CONCURRENCY = 32
+# How long a registration with an unclear answer is looked for in the account before it is reported unknown.
+REGISTRATION_GRACE_SECONDS = 30.0
+_GLOB_CHARS = frozenset("*?[")
+
+
+class PolicyError(ValueError):
+    """A portfolio option that cannot be used; str() starts with the option's name."""
+
+
+class Policy:
+    """The validated, canonical form of the portfolio options."""
+
+    def __init__(
+        self,
+        settings: Dict[str, Any],
+        overrides: Optional[Dict[str, Dict[str, Any]]],
+        exclude: Tuple[str, ...],
+        statuses: Tuple[str, ...],
+    ) -> None:
+        self.settings = settings
+        # None: every domain of the account; otherwise canonical name -> its overrides (only the keys set).
+        self.overrides = overrides
+        self.exclude = exclude
+        self.statuses = statuses
+
+    def excluded(self, name: str) -> bool:
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.exclude)
+
+    def desired(self, name: str) -> Dict[str, Any]:
+        """The settings a domain should have: the policy, with the domain's own overrides winning."""
+        wanted = dict(self.settings)
+        if self.overrides is not None:
+            wanted.update(self.overrides.get(name, {}))
+        return wanted
+
+
+class DomainChange:
+    """One domain to write: an update of its drifted settings, or the registration of a missing domain."""
+
+    def __init__(
+        self,
+        name: str,
+        domain_id: Optional[int],
+        action: str,
+        *,
+        before: Dict[str, Any],
+        after: Dict[str, Any],
+        error: Optional[str] = None,
+    ) -> None:
+        self.name = name
+        self.id = domain_id
+        self.action = action  # "update", "register", or "none" for a name that could not be planned
+        self.before = before
+        self.after = after
+        self.error = error
+        self.failure: Optional[Dict[str, Any]] = None
+        self.done = False
+        self.registration: Optional[Dict[str, Any]] = None
+
+    def as_result(self) -> Dict[str, Any]:
+        result: Dict[str, Any] = {
+            "name": self.name,
+            "id": self.id,
+            "action": self.action,
+            "before": self.before,
+            "after": self.after,
+            "error": self.error,
+        }
+        if self.failure is not None:
+            result["failure"] = self.failure
+        if self.registration is not None:
+            result["registration"] = self.registration
+        return result
+
+    def __repr__(self) -> str:
+        return f"DomainChange({self.name!r}, {self.action}, {self.after!r}, error={self.error!r})"
+
+
+class PortfolioPlan:
+    """What a run found and intends to do; every result of the module derives from it."""
+
+    def __init__(self) -> None:
+        self.checked: List[str] = []
+        self.changes: List[DomainChange] = []
+        self.skipped: List[Dict[str, Any]] = []
+        self.missing: List[str] = []
+        self.expiring: List[Dict[str, Any]] = []
+        self.warnings: List[str] = []
+
+    @property
+    def writes(self) -> List[DomainChange]:
+        """The changes that need a request: a name the plan could not resolve (action "none") is not sent."""
+        return [change for change in self.changes if change.action != "none"]
+
+
+# -- validation ------------------------------------------------------------------------------------------
+
+
+def _check_settings(option: str, value: Any) -> Dict[str, Any]:
+    """The settings that are set (None means leave as is), with strict keys."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PolicyError(f"{option}: must be a dictionary, got {type(value).__name__}")
+    unknown = sorted(str(key) for key in value if key not in SETTINGS)
+    if unknown:
+        raise PolicyError(f"{option}: unknown key(s) {', '.join(unknown)}; the settings are {', '.join(SETTINGS)}")
+    checked: Dict[str, Any] = {}
+    for key in SETTINGS:
+        setting = value.get(key)
+        if setting is None:
+            continue
+        if key == "nameservers":
+            checked[key] = canonical_nameservers(setting, option=f"{option}.nameservers")
+        elif isinstance(setting, bool):
+            checked[key] = setting
+        else:
+            raise PolicyError(f"{option}.{key}: must be true or false, got {setting!r}")
+    return checked
+
+
+def _exclude_pattern(value: Any, option: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise PolicyError(f"{option}: must be a domain name or a shell-style pattern, got {value!r}")
+    text = value.strip()
+    if _GLOB_CHARS.isdisjoint(text):
+        return canonical_name(text, option=option)
+    # Patterns match the ASCII (punycode) form of a name, the form the account holds.
+    return text.lower().rstrip(".")
+
+
+def _check_domains(domains: Any) -> Optional[Dict[str, Dict[str, Any]]]:
+    if domains is None:
+        return None
+    if not isinstance(domains, list):
+        raise PolicyError(f"domains: must be a list of dictionaries, got {type(domains).__name__}")
+    overrides: Dict[str, Dict[str, Any]] = {}
+    seen: Dict[str, int] = {}
+    for index, item in enumerate(domains):
+        option = f"domains[{index}]"
+        if not isinstance(item, dict) or item.get("name") is None:
+            raise PolicyError(f"{option}: needs a name, like {{name: example.com}}")
+        name = canonical_name(item["name"], option=f"{option}.name")
+        if name in seen:
+            raise PolicyError(f"{option}.name: {name} is listed twice (also domains[{seen[name]}])")
+        seen[name] = index
+        overrides[name] = _check_settings(option, {key: value for key, value in item.items() if key != "name"})
+    return overrides
+
+
+def _check_statuses(statuses: Any) -> Tuple[str, ...]:
+    if statuses is None:
+        return DEFAULT_STATUSES
+    if not isinstance(statuses, (list, tuple)) or not statuses:
+        raise PolicyError(f"statuses: must be a non-empty list of {', '.join(STATUSES)}")
+    wanted = []
+    for index, status in enumerate(statuses):
+        if not isinstance(status, str) or status.lower() not in STATUSES:
+            raise PolicyError(f"statuses[{index}]: {status!r} is not one of {', '.join(STATUSES)}")
+        wanted.append(status.lower())
+    return tuple(dict.fromkeys(wanted))
+
+
+def build_policy(settings: Any = None, domains: Any = None, exclude: Any = None, statuses: Any = None) -> Policy:
+    """Validate and canonicalise the options; raises PolicyError or InvalidValue, both naming the option."""
+    if exclude is not None and not isinstance(exclude, (list, tuple)):
+        raise PolicyError(f"exclude: must be a list of names or patterns, got {type(exclude).__name__}")
+    patterns = tuple(_exclude_pattern(value, f"exclude[{index}]") for index, value in enumerate(exclude or ()))
+    return Policy(
+        settings=_check_settings("settings", settings),
+        overrides=_check_domains(domains),
+        exclude=patterns,
+        statuses=_check_statuses(statuses),
+    )
+
+
+def _is_count(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def check_limits(concurrency: Any, max_changes: Any, expiry_warning_days: Any) -> None:
+    """The numeric options; raises PolicyError naming the option."""
+    if not _is_count(concurrency, 1) or concurrency > MAX_CONCURRENCY:
+        raise PolicyError(f"concurrency: must be between 1 and {MAX_CONCURRENCY}, got {concurrency!r}")
+    if max_changes is not None and not _is_count(max_changes, 0):
+        raise PolicyError(f"max_changes: must be 0 or more, got {max_changes!r}")
+    if not _is_count(expiry_warning_days, 0):
+        raise PolicyError(f"expiry_warning_days: must be 0 or more, got {expiry_warning_days!r}")
+
+
+# -- planning --------------------------------------------------------------------------------------------
+
+
+def account_name(domain: Dict[str, Any]) -> str:
+    """The canonical name of a domain read from the account (its own spelling, lower-cased, when odd)."""
+    raw = str(domain.get("domain_name") or "")
+    try:
+        return canonical_name(raw, option="domain_name")
+    except (InvalidValue, RuntimeError):
+        return raw.lower().rstrip(".")
+
+
+def drift(current: Dict[str, Any], desired: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """(before, after) of the desired settings that differ from the current ones; both empty when none do."""
+    update = plan_update(current, desired)
+    before = {setting: values[0] for setting, values in update.changes.items()}
+    return before, update.body
+
+
+def expiry_entry(name: str, domain: Dict[str, Any], days: int, now: datetime) -> Optional[Dict[str, Any]]:
+    """The report line of a domain that expires within `days` of `now` or has expired; None otherwise."""
+    expires = parse_api_time(domain.get("expiration_date"))
+    if expires is None:
+        return None
+    left = expires - now
+    if left > timedelta(days=days):
+        return None
+    return {
+        "name": name,
+        "id": domain.get("id"),
+        "expiration_date": domain.get("expiration_date"),
+        "days_left": left.days,
+        "auto_renew": domain.get("auto_renew"),
+        "status": domain.get("status"),
+    }
+
+
+def _skip(name: str, domain: Optional[Dict[str, Any]], reason: str) -> Dict[str, Any]:
+    domain = domain or {}
+    return {"name": name, "id": domain.get("id"), "status": domain.get("status"), "reason": reason}
+
+
+def _ambiguous(name: str, found: List[Dict[str, Any]]) -> DomainChange:
+    ids = ", ".join(str(domain.get("id")) for domain in found)
+    return DomainChange(
+        name,
+        None,
+        "none",
+        before={},
+        after={},
+        error=f"{name} matches several domains in the account (ids {ids}); which one is meant is unclear, so "
+        "it was left alone: remove the duplicates in the VPS.org panel",
+    )
+
+
+def plan_portfolio(
+    policy: Policy,
+    account: List[Dict[str, Any]],
+    *,
+    register_missing: bool = False,
+    expiry_warning_days: int = 30,
+    now: Optional[datetime] = None,
+) -> PortfolioPlan:
+    """Compare every domain in scope with the policy; pure: no HTTP (and no clock when `now` is given)."""
+    now = now or datetime.now(timezone.utc)
+    plan = PortfolioPlan()
+    by_name: Dict[str, List[Dict[str, Any]]] = {}
+    for domain in account:
+        by_name.setdefault(account_name(domain), []).append(domain)
+
+    scope: List[Tuple[str, Dict[str, Any]]] = []
+    if policy.overrides is None:
+        scope = [(name, domain) for name, found in by_name.items() for domain in found]
+    else:
+        for name in policy.overrides:
+            found = by_name.get(name, [])
+            if policy.excluded(name):
+                plan.warnings.append(f"{name} is listed in domains but also excluded; it was left alone")
+                plan.skipped.append(_skip(name, found[0] if len(found) == 1 else None, "excluded"))
+            elif not found:
+                plan.missing.append(name)
+                if register_missing:
+                    plan.changes.append(DomainChange(name, None, "register", before={}, after=policy.desired(name)))
+            elif len(found) > 1:
+                plan.changes.append(_ambiguous(name, found))
+            else:
+                scope.append((name, found[0]))
+
+    for name, domain in scope:
+        if policy.excluded(name):
+            plan.skipped.append(_skip(name, domain, "excluded"))
+            continue
+        entry = expiry_entry(name, domain, expiry_warning_days, now)
+        if entry is not None:
+            plan.expiring.append(entry)
+        status = domain.get("status")
+        if status not in policy.statuses:
+            plan.skipped.append(_skip(name, domain, f"status {status}"))
+            continue
+        plan.checked.append(name)
+        before, after = drift(domain, policy.desired(name))
+        if after:
+            plan.changes.append(DomainChange(name, domain.get("id"), "update", before=before, after=after))
+
+    plan.changes.sort(key=lambda change: (change.name, str(change.id)))
+    plan.skipped.sort(key=lambda item: (item["name"], str(item["id"])))
+    plan.expiring.sort(key=lambda item: (str(item["expiration_date"]), item["name"]))
+    plan.missing.sort()
+    return plan
+
+
+def over_limit(plan: PortfolioPlan, max_changes: Optional[int]) -> Optional[str]:
+    """The failure message when more domains would change than `max_changes` allows, else None."""
+    writes = plan.writes
+    if max_changes is None or len(writes) <= max_changes:
+        return None
+    names = ", ".join(change.name for change in writes)
+    return f"{len(writes)} domains would change, more than max_changes ({max_changes}), so none was changed: {names}"
+
+
+# -- applying --------------------------------------------------------------------------------------------
+
+
+def _record_error(change: DomainChange, error: Exception) -> None:
+    if isinstance(error, DomainError):
+        change.error = error.msg
+        if error.api_error is not None:
+            change.failure = error.api_error.to_failure()
+    elif isinstance(error, ApiError):
+        change.error = str(error)
+        change.failure = error.to_failure()
+    else:
+        change.error = f"{type(error).__name__}: {error}"
+
+
+def _update(client: Any, change: DomainChange) -> None:
+    client.update_domain(change.id, dict(change.after))
+    change.done = True
+
+
+def _register(client: Any, change: DomainChange, grace_seconds: float) -> None:
+    """Register once (never a second POST), then set what the registration could not (such as `locked`)."""
+    outcome = register_domain_safely(client, registration_body(change.name, change.after), change.name, grace_seconds)
+    domain = outcome.domain
+    change.id = domain.get("id")
+    if outcome.registered:
+        change.done = True
+        change.registration = outcome.registration
+    follow_up = plan_update(domain, change.after)
+    if follow_up.changed:
+        try:
+            client.update_domain(change.id, follow_up.body)
+        except ApiError as error:
+            if not outcome.registered:
+                raise
+            raise DomainError(
+                f"{change.name} was registered, but setting {', '.join(follow_up.changes)} afterwards failed: {error}",
+                api_error=error,
+            ) from None
+        change.done = True
+
+
+def apply_changes(
+    client: Any,
+    plan: PortfolioPlan,
+    concurrency: int,
+    grace_seconds: float = REGISTRATION_GRACE_SECONDS,
+) -> None:
+    """Send every write of the plan from at most `concurrency` threads sharing one client.
+
+    A failure is recorded on its change and never stops the others; a 429 pauses the whole pool because
+    the client's back-off is shared by its threads.
+    """
+    writes = plan.writes
+    if not writes:
+        return
+
+    def _one(change: DomainChange) -> None:
+        try:
+            if change.action == "register":
+                _register(client, change, grace_seconds)
+            else:
+                _update(client, change)
+        except Exception as error:  # one domain's failure must not stop the others
+            _record_error(change, error)
+
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(writes))) as pool:
+        # Consuming the iterator waits for every write.
+        list(pool.map(_one, writes))
+
+
+# -- reporting -------------------------------------------------------------------------------------------
+
+
+def summarise(plan: PortfolioPlan, *, check_mode: bool) -> Dict[str, int]:
+    """The counts of the report; in check mode `changed` counts the domains that would change."""
+    changed = len(plan.writes) if check_mode else sum(1 for change in plan.changes if change.done)
+    return {
+        "checked": len(plan.checked),
+        "drifted": sum(1 for change in plan.changes if change.action == "update" and change.after),
+        "changed": changed,
+        "failed": sum(1 for change in plan.changes if change.error is not None),
+        "missing": len(plan.missing),
+        "skipped": len(plan.skipped),
+        "expiring": len(plan.expiring),
+    }
+
+
+def errors(plan: PortfolioPlan, *, register_missing: bool) -> List[str]:
+    """Everything that makes the run fail, one line each."""
+    problems = [f"{change.name}: {change.error}" for change in plan.changes if change.error is not None]
+    if not register_missing:
+        problems.extend(f"{name}: not in the account (register_missing is off)" for name in plan.missing)
+    return problems
+
+
+def report(plan: PortfolioPlan, *, check_mode: bool, register_missing: bool) -> Dict[str, Any]:
+    """Everything the module returns about the run, besides `changed` and `diff`."""
+    return {
+        "summary": summarise(plan, check_mode=check_mode),
+        "changes": [change.as_result() for change in plan.changes],
+        "expiring": plan.expiring,
+        "skipped": plan.skipped,
+        "missing": plan.missing,
+        "errors": errors(plan, register_missing=register_missing),
+    }
+
+
+def diffs(plan: PortfolioPlan) -> List[Dict[str, Any]]:
+    """One diff per changing domain, in the form Ansible's diff mode shows."""
+    return [
+        {
+            "before_header": f"{change.name} (not in the account)" if change.action == "register" else change.name,
+            "after_header": f"{change.name} (registered)" if change.action == "register" else change.name,
+            "before": _yaml_text(change.before),
+            "after": _yaml_text(change.after),
+        }
+        for change in plan.changes
+        if change.after
+    ]
+
+
+def _yaml_text(values: Dict[str, Any]) -> str:
+    lines = []
+    for key in sorted(values):
+        value = values[key]
+        if isinstance(value, list):
+            lines.append(f"{key}:")
+            lines.extend(f"  - {item}" for item in value)
+        elif isinstance(value, bool):
+            lines.append(f"{key}: {'true' if value else 'false'}")
+        else:
+            lines.append(f"{key}: {'null' if value is None else value}")
+    return "".join(line + "\n" for line in lines)

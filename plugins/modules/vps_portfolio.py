@@ -1,0 +1,372 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Ansible module vps_portfolio: one settings policy over many domains of a VPS.org account, in one run."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: vps_portfolio
+short_description: Apply one settings policy to many domains of a VPS.org account
+version_added: 0.1.0
+description:
+  - Keeps the settings (auto-renew, WHOIS privacy, transfer lock, nameservers) of many domains of a VPS.org
+    account in line with one policy, and reports drift, missing domains and domains that expire soon.
+  - Reads the account once (every page of the domain list) and sends no other read. Then it plans every
+    domain, and sends one update per drifted domain carrying only the settings that differ. The updates are
+    sent from a bounded pool of O(concurrency) requests in flight; when the API rate-limits a request
+    (HTTP 429 with C(Retry-After)), the whole pool pauses.
+  - Only the settings given are compared; a setting left out (or V(null)) keeps each domain's current value.
+    Per-domain overrides in O(domains) win over O(settings).
+  - A write that fails for one domain does not stop the others. The task fails at the end when any domain
+    failed or a listed domain is missing from the account (unless O(register_missing=true)), and still
+    returns the whole report.
+  - Names are compared in canonical form (lower case, no trailing dot, internationalised names as punycode).
+  - Every option is checked before the first request; an error names the option.
+author:
+  - vpsorg.domains maintainers
+extends_documentation_fragment:
+  - vpsorg.domains.connection
+attributes:
+  check_mode:
+    description: Plans and reports what would change, and sends no change.
+    support: full
+  diff_mode:
+    description: Shows, for every domain that changes, the settings before and after.
+    support: full
+options:
+  settings:
+    description:
+      - The policy applied to every domain in scope.
+      - Only the keys below are accepted; a misspelt key fails the task before any request.
+      - A key left out or set to V(null) is not managed.
+    type: dict
+    default: {}
+    suboptions:
+      auto_renew:
+        description: Whether the domains renew automatically.
+        type: bool
+      locked:
+        description: Whether the transfer lock is on.
+        type: bool
+      privacy_protection:
+        description: Whether WHOIS privacy protection is on.
+        type: bool
+      nameservers:
+        description:
+          - The nameservers, 2 to 4 hostnames, compared as a set after lower-casing, converting to punycode
+            and dropping a trailing dot.
+        type: list
+        elements: str
+  domains:
+    description:
+      - The domains the policy applies to, each with optional overrides of O(settings).
+      - When omitted or V(null), every domain in the account is in scope.
+      - An empty list means no domain is in scope (the task then only reads the account).
+      - A listed domain that is not in the account is reported as missing and fails the task, unless
+        O(register_missing=true).
+      - Each name may appear only once (compared in canonical form).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The domain name; internationalised names are accepted.
+        type: str
+        required: true
+      auto_renew:
+        description: Overrides O(settings.auto_renew) for this domain.
+        type: bool
+      locked:
+        description: Overrides O(settings.locked) for this domain.
+        type: bool
+      privacy_protection:
+        description: Overrides O(settings.privacy_protection) for this domain.
+        type: bool
+      nameservers:
+        description: Overrides O(settings.nameservers) for this domain (2 to 4 hostnames).
+        type: list
+        elements: str
+  exclude:
+    description:
+      - Domains to leave alone, as names or shell-style patterns such as V(*.io) or V(legacy-*).
+      - Patterns are matched against the canonical (punycode) form of the names.
+      - An excluded domain is never changed, even when it is listed in O(domains) (then with a warning), and
+        is not reported as expiring.
+    type: list
+    elements: str
+    default: []
+  statuses:
+    description:
+      - Only domains with one of these statuses are compared and changed. Domains in other states are
+        reported in RV(skipped) and never changed.
+    type: list
+    elements: str
+    choices: [active, pending, expired, locked]
+    default: [active]
+  register_missing:
+    description:
+      - What to do with domains listed in O(domains) that are not in the account.
+      - V(true) registers them with their settings (registration costs money; the registration request is
+        sent at most once per domain and run). The transfer lock is set by an update after the registration.
+      - V(false) reports them in RV(missing) and fails the task after the other domains were handled.
+    type: bool
+    default: false
+  max_changes:
+    description:
+      - The most domains one run may change (updates and registrations together).
+      - When more would change, the task fails before the first write and names the domains.
+      - Not set means no limit.
+    type: int
+  concurrency:
+    description: How many requests are in flight at once while changes are applied, 1 to 32.
+    type: int
+    default: 4
+  expiry_warning_days:
+    description:
+      - Domains in scope that expire within this many days (or have expired) are listed in RV(expiring).
+    type: int
+    default: 30
+notes:
+  - The account is read with the list endpoint only; fields that only the detail carries (registrar, WHOIS)
+    are not used.
+  - A registration that succeeded when the update setting the transfer lock afterwards failed counts as both
+    changed and failed.
+seealso:
+  - module: vpsorg.domains.vps_domain
+  - module: vpsorg.domains.vps_domain_info
+  - role: vpsorg.domains.portfolio
+    description: The role wraps this module with validation of its variables and a readable report.
+"""
+
+EXAMPLES = r"""
+- name: Every active domain renews itself, is locked and has WHOIS privacy
+  vpsorg.domains.vps_portfolio:
+    settings:
+      auto_renew: true
+      locked: true
+      privacy_protection: true
+  register: portfolio
+
+- name: Show the counts
+  ansible.builtin.debug:
+    var: portfolio.summary
+
+- name: Audit only, nothing is changed
+  vpsorg.domains.vps_portfolio:
+    settings:
+      nameservers: [ns1.vps.org, ns2.vps.org]
+    exclude:
+      - "*.io"
+      - legacy-shop.com
+  check_mode: true
+  diff: true
+
+- name: A listed set of domains, one with its own nameservers; register the ones missing
+  vpsorg.domains.vps_portfolio:
+    settings:
+      auto_renew: true
+      nameservers: [ns1.vps.org, ns2.vps.org]
+    domains:
+      - name: example-shop.com
+      - name: example-blog.net
+        nameservers: [ns1.example-dns.net, ns2.example-dns.net]
+      - name: example-new-shop.com
+    register_missing: true
+    max_changes: 10
+"""
+
+RETURN = r"""
+summary:
+  description: Counts of the run. In check mode, RV(summary.changed) counts the domains that would change.
+  returned: always
+  type: dict
+  sample: {checked: 3, drifted: 1, changed: 1, failed: 0, missing: 0, skipped: 1, expiring: 1}
+  contains:
+    checked:
+      description: Domains compared with the policy (in scope, not excluded, with a status in O(statuses)).
+      type: int
+    drifted:
+      description: Domains of the account whose settings differ from the policy.
+      type: int
+    changed:
+      description: Domains updated or registered.
+      type: int
+    failed:
+      description: Domains whose write failed, or whose name matches several domains of the account.
+      type: int
+    missing:
+      description: Listed domains that are not in the account (registered when O(register_missing=true)).
+      type: int
+    skipped:
+      description: Domains in scope left alone because they are excluded or have another status.
+      type: int
+    expiring:
+      description: Domains in RV(expiring).
+      type: int
+changes:
+  description:
+    - One entry per domain that drifted, was (or would be) registered, or could not be planned, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The domain name in canonical form.
+      type: str
+    id:
+      description: The domain's id; V(null) for a registration not (yet) done.
+      type: int
+    action:
+      description: V(update), V(register), or V(none) for a name that could not be planned (see RV(changes[].error)).
+      type: str
+    before:
+      description: The value of each changed setting before the change.
+      type: dict
+      sample: {locked: false}
+    after:
+      description: The value of each changed setting after the change (for a registration, its settings).
+      type: dict
+      sample: {locked: true}
+    error:
+      description: Why the change failed; V(null) when it did not.
+      type: str
+    failure:
+      description: The API error behind RV(changes[].error), with C(status), C(method), C(path), C(detail) and
+        C(field_errors).
+      type: dict
+      returned: when an API request failed
+    registration:
+      description: The cost (C(total_cost)) and the API's C(message) of a registration.
+      type: dict
+      returned: when the domain was registered
+expiring:
+  description: Domains in scope that expire within O(expiry_warning_days) days or have expired, soonest first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The domain name.
+      type: str
+    id:
+      description: The domain's id.
+      type: int
+    expiration_date:
+      description: When the registration expires, as the API gives it.
+      type: str
+    days_left:
+      description: Whole days until it expires (negative when it has expired).
+      type: int
+    auto_renew:
+      description: Whether it renews itself.
+      type: bool
+    status:
+      description: The domain's status.
+      type: str
+skipped:
+  description: Domains in scope that were left alone, with the reason (V(excluded) or V(status <status>)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: transfer-me.org, id: 104, status: active, reason: excluded}]
+missing:
+  description: Listed domains that are not in the account.
+  returned: always
+  type: list
+  elements: str
+errors:
+  description: One line per problem that fails the task (failed writes, ambiguous names, missing domains).
+  returned: always
+  type: list
+  elements: str
+failure:
+  description: The API error when reading the account failed.
+  returned: when reading the account failed
+  type: dict
+"""
+
+from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
+    create_client,
+    create_module,
+    fail_from_api_error,
+)
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
+from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import (
+    STATUSES,
+    apply_changes,
+    build_policy,
+    check_limits,
+    diffs,
+    over_limit,
+    plan_portfolio,
+    report,
+)
+
+_SETTING_OPTIONS = {
+    "auto_renew": {"type": "bool"},
+    "locked": {"type": "bool"},
+    "privacy_protection": {"type": "bool"},
+    "nameservers": {"type": "list", "elements": "str"},
+}
+
+ARGUMENT_SPEC = {
+    "settings": {"type": "dict", "default": {}, "options": _SETTING_OPTIONS},
+    "domains": {
+        "type": "list",
+        "elements": "dict",
+        "options": dict({"name": {"type": "str", "required": True}}, **_SETTING_OPTIONS),
+    },
+    "exclude": {"type": "list", "elements": "str", "default": []},
+    "statuses": {"type": "list", "elements": "str", "default": ["active"], "choices": list(STATUSES)},
+    "register_missing": {"type": "bool", "default": False},
+    "max_changes": {"type": "int"},
+    "concurrency": {"type": "int", "default": 4},
+    "expiry_warning_days": {"type": "int", "default": 30},
+}
+
+
+def main() -> None:
+    module = create_module(ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    try:
+        policy = build_policy(params["settings"], params["domains"], params["exclude"], params["statuses"])
+        check_limits(params["concurrency"], params["max_changes"], params["expiry_warning_days"])
+    except ValueError as error:
+        module.fail_json(msg=str(error))
+
+    # One connection per worker, so the pool never waits for a free connection.
+    client = create_client(module, pool_size=params["concurrency"])
+    try:
+        account = client.list_domains()
+    except ApiError as error:
+        fail_from_api_error(module, error, changed=False)
+
+    register_missing = params["register_missing"]
+    plan = plan_portfolio(
+        policy, account, register_missing=register_missing, expiry_warning_days=params["expiry_warning_days"]
+    )
+    for warning in plan.warnings:
+        module.warn(warning)
+
+    limit = over_limit(plan, params["max_changes"])
+    if limit is not None:
+        result = report(plan, check_mode=module.check_mode, register_missing=register_missing)
+        result["errors"].insert(0, limit)
+        module.fail_json(msg=limit, changed=False, **result)
+
+    if not module.check_mode:
+        # A registration with an unclear answer is looked up for as long as one request may take.
+        apply_changes(client, plan, params["concurrency"], grace_seconds=params["api_timeout"])
+
+    result = report(plan, check_mode=module.check_mode, register_missing=register_missing)
+    result["changed"] = result["summary"]["changed"] > 0
+    if module._diff:
+        result["diff"] = diffs(plan)
+    problems = result["errors"]
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        module.fail_json(msg=f"{len(problems)} domain(s) failed: {shown}", **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
