@@ -9,7 +9,7 @@ class ModuleDocFragment:
 options:
   api_token:
     description:
-      - API token of the VPS.org account, sent as C(Authorization: Bearer <token>).
+      - "API token of the VPS.org account, sent as C(Authorization: Bearer <token>)."
       - When not set, the value of the environment variable C(VPSORG_API_TOKEN) is used.
       - Never shown in output or error messages.
     type: str
@@ -49,6 +49,6 @@ notes:
     Registrations and transfers cost money and are sent again only when they provably never reached the API.
   - Proxies are taken from the usual environment variables (C(HTTPS_PROXY), C(NO_PROXY)); C(~/.netrc) is never
     used for credentials.
-  - All modules of the collection belong to the action group C(vpsorg.domains.all), so
-    C(module_defaults: {group/vpsorg.domains.all: {api_token: ..., api_url: ...}}) sets the connection once per play.
+  - "All modules of the collection belong to the action group C(vpsorg.domains.all), so
+    C(module_defaults: {group/vpsorg.domains.all: {api_token: ..., api_url: ...}}) sets the connection once per play."
 """
