@@ -45,7 +45,7 @@ export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
 .PHONY: help venv collection-link test lint ruff pytest sanity ansible-lint changelog-lint docs-lint sandbox clean \
-	test-matrix ci-venv docs changelog build galaxy-importer ee-create
+	test-matrix ci-venv docs changelog changelog-preview build galaxy-importer ee-create
 
 help: ## List the targets
 	@grep -E '^[a-z0-9.%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -94,6 +94,7 @@ ansible-lint: venv collection-link
 
 changelog-lint: venv
 	$(VENV)/bin/antsibull-changelog lint
+	$(VENV)/bin/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
 docs-lint: venv collection-link ## antsibull-docs lint of the collection's docs and every plugin's documentation
 	cd $(COLLECTION_LINK) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" antsibull-docs lint-collection-docs --plugin-docs .
@@ -102,8 +103,16 @@ sandbox: venv ## Serve the sandbox API in the foreground (store under .sandbox/)
 	@mkdir -p .sandbox
 	$(PY) -m sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) --db .sandbox/sandbox.sqlite3
 
-changelog: venv ## Regenerate CHANGELOG.md from changelogs/changelog.yaml
+changelog: venv collection-link ## Regenerate CHANGELOG.md from changelogs/changelog.yaml (needs a release)
 	$(VENV)/bin/antsibull-changelog generate
+
+# What `antsibull-changelog release` would write for the version in galaxy.yml, done on a copy of the tree.
+changelog-preview: venv ## Print the changelog the next release would get (changes nothing in the tree)
+	@$(call copy_tree,$(BUILD)/changelog-preview/ansible_collections/vpsorg/domains)
+	cd $(BUILD)/changelog-preview/ansible_collections/vpsorg/domains \
+		&& PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/changelog-preview) antsibull-changelog \
+			release --version "$$($(CURDIR)/$(PY) -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')" \
+		&& cat CHANGELOG.md
 
 # --- version matrix --------------------------------------------------------------------------------------------
 .venv-%/.stamp: requirements.txt requirements-matrix.txt
@@ -136,15 +145,16 @@ docs: ci-venv collection-link ## Build the HTML docs site into docs/build/html (
 
 build: venv ## Build the collection artifact into .build/
 	@mkdir -p $(BUILD)
-	rm -f $(BUILD)/vpsorg-domains-*.tar.gz
+	rm -f $(BUILD)/vpsorg-domains*.tar.gz
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD) .
 
 galaxy-importer: ci-venv build ## Run galaxy-importer over the built artifact (fails on any warning)
 	PATH="$(CURDIR)/$(CI_VENV)/bin:$$PATH" GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/utils/galaxy-importer.cfg \
 		$(CI_VENV)/bin/python tests/utils/run_galaxy_importer.py $(BUILD)/vpsorg-domains-*.tar.gz
 
-ee-create: ci-venv ## ansible-builder create: the execution environment's build context in .build/ee
+ee-create: ci-venv build ## ansible-builder create: the execution environment's build context in .build/ee
 	rm -rf $(BUILD)/ee
+	cp $(BUILD)/vpsorg-domains-*.tar.gz $(BUILD)/vpsorg-domains.tar.gz
 	$(CI_VENV)/bin/ansible-builder create --file execution-environment.yml --context $(BUILD)/ee
 
 clean: ## Remove build output (keeps the venvs)
