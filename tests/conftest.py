@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 from email.message import Message
 from pathlib import Path
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -260,3 +260,24 @@ def sandbox(sandbox_server: Sandbox) -> Sandbox:
     """The session's sandbox after a reset: demo data only, no faults, empty journal, start config."""
     sandbox_server.reset()
     return sandbox_server
+
+
+@pytest.fixture
+def start_sandbox(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
+    """Start extra sandbox processes (own store, own free port), stopped after the test.
+
+    `start_sandbox("--tls-cert", cert, "--tls-key", key, name="tls", ssl_context=ctx)` returns a started
+    `Sandbox` (same object API as `sandbox`); `ssl_context` is what its own calls trust over HTTPS.
+    """
+    started: List[Sandbox] = []
+
+    def start(*extra_args: str, name: str = "private", ssl_context: Any = None) -> Sandbox:
+        server = Sandbox(tmp_path / name, tuple(extra_args))
+        server.ssl_context = ssl_context
+        started.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
