@@ -547,6 +547,9 @@ class Store:
                 if not db.execute("SELECT 1 FROM accounts WHERE label = ?", (account,)).fetchone():
                     raise ApiError(400, {"account": [f"No account labelled {account!r}."]})
                 clean["account"] = account
+            merged = {key: row[key] for key in row.keys()}  # noqa: SIM118 - sqlite3.Row has no key iteration
+            merged.update(clean)
+            clean.update(self._transfer_dates(merged, utcnow()))
             columns = _columns(clean)
             if columns:
                 sets = ", ".join(f"{key} = ?" for key in columns)
@@ -566,6 +569,18 @@ class Store:
         if row is None:
             raise ApiError(404, {"detail": "Not found."})
         return _stored(row)
+
+    def _transfer_dates(self, row: Dict[str, Any], now: datetime) -> Dict[str, Any]:
+        """The transfer dates a transfer state implies, where the stored row lacks them."""
+        filled: Dict[str, Any] = {}
+        if row["transfer_status"] is not None:
+            if not row["transfer_initiated_at"]:
+                filled["transfer_initiated_at"] = iso(now)
+            if not row["estimated_completion"]:
+                filled["estimated_completion"] = iso(now + timedelta(seconds=self.config.transfer_delay))
+        if row["transfer_status"] == "completed" and not row["transfer_completed_at"]:
+            filled["transfer_completed_at"] = iso(now)
+        return filled
 
     def _insert_domain(self, db: sqlite3.Connection, account: str, fields: Dict[str, Any], now: datetime) -> int:
         """Insert a domain from checked stored fields, filling what is missing; the name joins the registry."""
@@ -598,13 +613,7 @@ class Store:
             "transfer_complete_at": None,
         }
         row.update(fields)
-        if row["transfer_status"] is not None:
-            row["transfer_initiated_at"] = row["transfer_initiated_at"] or iso(now)
-            row["estimated_completion"] = row["estimated_completion"] or iso(
-                now + timedelta(seconds=self.config.transfer_delay)
-            )
-        if row["transfer_status"] == "completed":
-            row["transfer_completed_at"] = row["transfer_completed_at"] or iso(now)
+        row.update(self._transfer_dates(row, now))
         columns = _columns(row)
         names = ", ".join(columns)
         marks = ", ".join("?" for _ in columns)
