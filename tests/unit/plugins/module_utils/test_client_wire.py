@@ -1,0 +1,236 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Unit tests of the API client over real loopback sockets: dropped and cut answers, timeouts, TLS, proxies."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Tuple
+
+import pytest
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiClient, ApiError, OutcomeUnknown
+
+TOKEN = "wire-test-token-5f2c"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+
+class ScriptedServer:
+    """A loopback HTTP server that misbehaves as scripted and records each request it read."""
+
+    def __init__(self, tls_context: Any = None) -> None:
+        self.script: List[Tuple[Any, ...]] = []
+        self.seen: List[Dict[str, Any]] = []
+        self.release = threading.Event()
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                owner.seen.append(
+                    {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+                )
+                step = owner.script.pop(0) if owner.script else ("json", 500, {"detail": "script exhausted"})
+                kind = step[0]
+                if kind == "drop":
+                    self.close_connection = True
+                    return
+                if kind == "stall":
+                    owner.release.wait(10)
+                    self.close_connection = True
+                    return
+                status, payload = step[1], json.dumps(step[2]).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload[: len(payload) // 2] if kind == "cut" else payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+            def log_message(self, *args: Any) -> None:
+                """Quiet."""
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        if tls_context is not None:
+            self.server.socket = tls_context.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    def stop(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    instance = ScriptedServer()
+    yield instance
+    instance.stop()
+
+
+def client_for(port: int, scheme: str = "http", **kwargs: Any) -> Tuple[ApiClient, List[float]]:
+    sleeps: List[float] = []
+    options: Dict[str, Any] = {"sleep": sleeps.append, "jitter": lambda: 0.0, "timeout": 5}
+    options.update(kwargs)
+    return ApiClient(TOKEN, f"{scheme}://127.0.0.1:{port}/api/v1", **options), sleeps
+
+
+def test_a_post_whose_connection_is_dropped_is_unknown_and_sent_once(server: ScriptedServer) -> None:
+    server.script = [("drop",)]
+    client, sleeps = client_for(server.port)
+    with pytest.raises(OutcomeUnknown, match="outcome unknown"):
+        client.register_domain({"domain_name": "example.com"})
+    assert [seen["method"] for seen in server.seen] == ["POST"]
+    assert sleeps == []
+
+
+def test_a_post_whose_answer_is_cut_is_unknown_and_sent_once(server: ScriptedServer) -> None:
+    server.script = [("cut", 201, {"id": 101, "domain_name": "example.com", "status": "pending"})]
+    client, _ = client_for(server.port)
+    with pytest.raises(OutcomeUnknown, match="IncompleteRead"):
+        client.register_domain({"domain_name": "example.com"})
+    assert len(server.seen) == 1
+
+
+def test_a_post_that_times_out_is_unknown_and_sent_once(server: ScriptedServer) -> None:
+    server.script = [("stall",)]
+    client, _ = client_for(server.port, timeout=0.3)
+    with pytest.raises(OutcomeUnknown, match="timed out"):
+        client.start_transfer(104, "EPP-1", True)
+    assert len(server.seen) == 1
+
+
+def test_reads_are_repeated_after_a_drop_and_a_cut_body(server: ScriptedServer) -> None:
+    server.script = [("drop",), ("cut", 200, {"id": 101, "padding": "x" * 50}), ("json", 200, {"id": 101})]
+    client, sleeps = client_for(server.port)
+    assert client.get_domain(101) == {"id": 101}
+    assert [seen["path"] for seen in server.seen] == ["/api/v1/domains/101/"] * 3
+    assert len(sleeps) == 2
+
+
+def test_the_wire_request_carries_token_user_agent_and_json(server: ScriptedServer) -> None:
+    server.script = [("json", 200, {"id": 101, "auto_renew": False})]
+    client, _ = client_for(server.port)
+    client.update_domain(101, {"auto_renew": False})
+    (seen,) = server.seen
+    assert seen["method"] == "PUT"
+    assert seen["headers"]["Authorization"] == f"Bearer {TOKEN}"
+    assert seen["headers"]["User-Agent"].startswith("vpsorg.domains/")
+    assert seen["headers"]["Content-Type"] == "application/json"
+    assert json.loads(seen["body"]) == {"auto_renew": False}
+
+
+def test_a_refused_connection_is_retried_even_for_a_post() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on the port any more: every attempt is refused before a byte is sent.
+    client, sleeps = client_for(port, max_attempts=3)
+    with pytest.raises(ApiError) as caught:
+        client.register_domain({"domain_name": "example.com"})
+    assert type(caught.value) is ApiError
+    assert "could not connect" in str(caught.value)
+    assert "gave up after 3 attempts" in str(caught.value)
+    assert len(sleeps) == 2
+
+
+def test_proxies_from_the_environment_carry_the_request(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.port}")
+    server.script = [("json", 200, {"id": 101})]
+    client = ApiClient(TOKEN, "http://localhost:9/api/v1", sleep=lambda _: None)
+    assert client.get_domain(101) == {"id": 101}
+    # A proxy receives the absolute URL in the request line.
+    assert server.seen[0]["path"] == "http://localhost:9/api/v1/domains/101/"
+
+
+# -- TLS -------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate")
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+def tls_server(self_signed: Tuple[Path, Path]) -> Iterator[ScriptedServer]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*self_signed)
+    instance = ScriptedServer(tls_context=context)
+    yield instance
+    instance.stop()
+
+
+def test_a_self_signed_certificate_fails_clearly_without_retry(tls_server: ScriptedServer) -> None:
+    client, sleeps = client_for(tls_server.port, scheme="https")
+    started = time.monotonic()
+    with pytest.raises(ApiError) as caught:
+        client.list_domains()
+    message = str(caught.value)
+    assert "certificate verification failed" in message
+    assert "ca_path" in message
+    assert "validate_certs" in message
+    assert TOKEN not in message
+    assert sleeps == []
+    assert tls_server.seen == []
+    assert time.monotonic() - started < 30
+
+
+def test_ca_path_trusts_a_private_ca(tls_server: ScriptedServer, self_signed: Tuple[Path, Path]) -> None:
+    tls_server.script = [("json", 200, {"count": 0, "next": None, "results": []})]
+    client, _ = client_for(tls_server.port, scheme="https", ca_path=str(self_signed[0]))
+    assert client.list_domains() == []
+    assert tls_server.seen[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_requests_ca_bundle_trusts_a_private_ca(
+    tls_server: ScriptedServer, self_signed: Tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(self_signed[0]))
+    tls_server.script = [("json", 200, {"id": 101})]
+    client, _ = client_for(tls_server.port, scheme="https")
+    assert client.get_domain(101) == {"id": 101}
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_validate_certs_false_skips_verification(tls_server: ScriptedServer) -> None:
+    tls_server.script = [("json", 200, {"id": 101})]
+    client, _ = client_for(tls_server.port, scheme="https", validate_certs=False)
+    assert client.get_domain(101) == {"id": 101}
