@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The API client against the sandbox server: pages, lookups, faults, and what the journal and ledger saw."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, List, Tuple
+
+import pytest
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import (
+    USER_AGENT,
+    ApiClient,
+    ApiError,
+    OutcomeUnknown,
+)
+
+DEMO_NAMES = ["example-blog.net", "example-labs.io", "example-shop.com", "transfer-me.org"]
+
+
+class FakeTime:
+    """Clock and sleep that never wait for real: retries stay instant and deterministic."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: List[float] = []
+        self.lock = threading.Lock()
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.sleeps.append(seconds)
+            self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+def client_for(sandbox: Any, token: Any = None, **kwargs: Any) -> Tuple[ApiClient, FakeTime]:
+    fake = FakeTime()
+    options = {"sleep": fake.sleep, "clock": fake.clock, "timeout": 10}
+    options.update(kwargs)
+    return ApiClient(token or sandbox.token, sandbox.api_url, **options), fake
+
+
+def api_requests(sandbox: Any) -> List[Tuple[str, str]]:
+    return [(entry["method"], entry["path"]) for entry in sandbox.journal()]
+
+
+def test_all_pages_are_read_with_the_user_agent(sandbox: Any) -> None:
+    sandbox.configure(page_size=1)
+    client, _ = client_for(sandbox)
+    names = sorted(item["domain_name"] for item in client.list_domains())
+    assert names == DEMO_NAMES
+    journal = sandbox.journal()
+    assert [entry["method"] for entry in journal] == ["GET"] * 4
+    assert {entry["user_agent"] for entry in journal} == {USER_AGENT}
+    assert {entry["account"] for entry in journal} == {"demo"}
+
+
+def test_a_next_link_to_another_host_is_refused(sandbox: Any) -> None:
+    sandbox.configure(page_size=1, next_link_base="http://elsewhere.example:8080")
+    client, _ = client_for(sandbox)
+    with pytest.raises(ApiError, match="refused a next link to another host"):
+        client.list_domains()
+    assert len(sandbox.journal()) == 1
+
+
+def test_find_domains_is_exact(sandbox: Any) -> None:
+    client, _ = client_for(sandbox)
+    found = client.find_domains("EXAMPLE-SHOP.com.")
+    assert [item["domain_name"] for item in found] == ["example-shop.com"]
+    assert client.find_domains("example-shop.co") == []  # a substring of example-shop.com
+    assert [entry["query"] for entry in sandbox.journal()] == [
+        {"search": "example-shop.com"},
+        {"search": "example-shop.co"},
+    ]
+
+
+def test_a_wrong_token_is_reported_as_such(sandbox: Any) -> None:
+    client, _ = client_for(sandbox, token="not-the-token-7781")
+    with pytest.raises(ApiError) as caught:
+        client.list_domains()
+    assert caught.value.status == 401
+    assert "the API token was rejected (HTTP 401): check api_token / VPSORG_API_TOKEN" in str(caught.value)
+    assert "not-the-token-7781" not in str(caught.value)
+    assert len(sandbox.journal()) == 1
+
+
+def test_a_taken_name_is_a_400_naming_why(sandbox: Any) -> None:
+    client, _ = client_for(sandbox)
+    with pytest.raises(ApiError) as caught:
+        client.register_domain({"domain_name": "google.com"})
+    assert type(caught.value) is ApiError
+    assert caught.value.status == 400
+    assert "(HTTP 400)" in str(caught.value)
+    assert caught.value.detail or caught.value.field_errors
+    assert sandbox.ledger() == []
+
+
+def test_insufficient_balance_is_a_402(sandbox: Any) -> None:
+    sandbox.add_account("poor", "poor-token-0001", "1.00")
+    client, _ = client_for(sandbox, token="poor-token-0001")
+    with pytest.raises(ApiError, match=r"insufficient account balance \(HTTP 402\)") as caught:
+        client.register_domain({"domain_name": "brand-new-name-4711.com"})
+    assert caught.value.status == 402
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 503},
+        {"status": 429, "retry_after": 2},
+        {"status": 502, "body": "<html><body>Bad Gateway</body></html>", "content_type": "text/html"},
+        {"drop": "before_commit"},
+        {"drop": "mid_body"},
+    ],
+)
+def test_reads_survive_one_fault(sandbox: Any, fault: dict) -> None:
+    sandbox.add_fault(method="GET", path_prefix="/api/v1/domains/", count=1, **fault)
+    client, fake = client_for(sandbox)
+    assert len(client.list_domains()) == 4
+    assert [entry["method"] for entry in sandbox.journal()] == ["GET", "GET"]
+    assert sandbox.faults() == [] or all(item.get("count") == 0 for item in sandbox.faults())
+    if "retry_after" in fault:
+        assert fake.sleeps == [2.0]
+
+
+@pytest.mark.parametrize(
+    ("fault", "charged"),
+    [
+        ({"drop": "before_commit"}, False),
+        ({"drop": "after_commit"}, True),
+        ({"drop": "mid_body"}, True),
+        ({"status": 503}, False),
+    ],
+)
+def test_an_ambiguous_registration_is_unknown_and_sent_once(sandbox: Any, fault: dict, charged: bool) -> None:
+    sandbox.add_fault(method="POST", path_prefix="/api/v1/domains/", count=1, **fault)
+    client, _ = client_for(sandbox)
+    with pytest.raises(OutcomeUnknown, match="outcome unknown"):
+        client.register_domain({"domain_name": "fresh-name-0815.com"})
+    assert api_requests(sandbox) == [("POST", "/api/v1/domains/")]
+    assert len(sandbox.ledger()) == (1 if charged else 0)
+
+
+def test_a_rate_limited_registration_is_sent_again(sandbox: Any) -> None:
+    sandbox.add_fault(method="POST", path_prefix="/api/v1/domains/", count=1, status=429, retry_after=3)
+    client, fake = client_for(sandbox)
+    created = client.register_domain({"domain_name": "fresh-name-0816.com", "years": 1})
+    assert created["domain_name"] == "fresh-name-0816.com"
+    assert fake.sleeps == [3.0]
+    assert api_requests(sandbox) == [("POST", "/api/v1/domains/")] * 2
+    assert len(sandbox.ledger()) == 1
+
+
+def test_retry_after_above_the_cap_fails_at_once(sandbox: Any) -> None:
+    sandbox.add_fault(method="GET", path_prefix="/api/v1/domains/", count=1, status=429, retry_after=600)
+    client, fake = client_for(sandbox)
+    with pytest.raises(ApiError, match="more than the 60 s"):
+        client.list_domains()
+    assert fake.sleeps == []
+    assert len(sandbox.journal()) == 1
+
+
+def test_a_removal_whose_answer_was_lost_counts_as_done(sandbox: Any) -> None:
+    domain = sandbox.seed_domain(domain_name="remove-me-0817.com", auto_renew=False)
+    sandbox.add_fault(method="DELETE", path_prefix="/api/v1/domains/", count=1, drop="after_commit")
+    client, _ = client_for(sandbox)
+    assert client.remove_domain(domain["id"]) is None
+    assert api_requests(sandbox) == [("DELETE", f"/api/v1/domains/{domain['id']}/")] * 2
+    assert client.find_domains("remove-me-0817.com") == []
+
+
+def test_a_removal_of_an_unknown_id_is_a_404(sandbox: Any) -> None:
+    client, _ = client_for(sandbox)
+    with pytest.raises(ApiError, match=r"not found \(HTTP 404\)"):
+        client.remove_domain(999999)
+
+
+def test_updates_send_only_the_changes(sandbox: Any) -> None:
+    client, _ = client_for(sandbox)
+    domain = client.find_domains("example-blog.net")[0]
+    updated = client.update_domain(domain["id"], {"auto_renew": True})
+    assert updated["auto_renew"] is True
+    (entry,) = sandbox.journal()[1:]
+    assert entry["method"] == "PUT"
+    assert entry["body"] == {"auto_renew": True}
