@@ -21,11 +21,10 @@ description:
     whether a transfer is already under way.
   - A transfer costs the transfer fee of the domain's top-level domain (it includes a one-year renewal) and
     typically completes within 5 to 7 days, after the current registrar approves it.
-  - Checks made before the fee is spent, each failing the task without a write request
-    - the domain must be in the account (found by its canonical name, exactly once);
-    - the domain must be at least 60 days old, from the WHOIS creation date, else the registration date
-      (when neither is known the API decides, and a warning says so);
-    - the auth code must be well formed (see O(auth_code)).
+  - Before the fee is spent, the module checks that the domain is in the account (found by its canonical name,
+    exactly once), that it is at least 60 days old (by its WHOIS creation date, else its registration date; when
+    neither is known the API decides and a warning says so) and that the auth code is well formed (see
+    O(auth_code)). A failed check fails the task without a write request.
   - When the answer to the transfer request is lost (a timeout, a dropped connection, a server error or a cut
     body), the request is never sent again in the same run. The module reads the domain for a grace period
     (twice O(api_timeout), at least 10 and at most 120 seconds) and reports the transfer when it shows up;
@@ -86,7 +85,7 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
     details:
-      - Shows the domain's registrar and transfer status before and after.
+      - Shows the domain's name, registrar and transfer status before and after.
 notes:
   - The module reads the domain twice per run (a search by name, then its details) and writes at most once.
   - In check mode, no transfer request is sent; the result predicts a pending transfer without dates.
@@ -238,12 +237,12 @@ ids:
   elements: int
   sample: [104, 117]
 diff:
-  description: The registrar and transfer status before and after, in diff mode.
-  returned: when diff mode is on and the domain was found
+  description: The domain's name, registrar and transfer status before and after.
+  returned: in diff mode, when the domain was found
   type: dict
   sample:
-    before: {"registrar": "Other Registrar Inc.", "transfer_status": null}
-    after: {"registrar": "Other Registrar Inc.", "transfer_status": "pending"}
+    before: {"domain_name": "transfer-me.org", "registrar": "Other Registrar Inc.", "transfer_status": null}
+    after: {"domain_name": "transfer-me.org", "registrar": "Other Registrar Inc.", "transfer_status": "pending"}
 """
 
 from typing import Any, Dict, List
@@ -280,7 +279,11 @@ def _argument_spec() -> Dict[str, Any]:
 
 
 def _diff_side(domain: Dict[str, Any]) -> Dict[str, Any]:
-    return {"registrar": domain.get("registrar"), "transfer_status": domain.get("transfer_status")}
+    return {
+        "domain_name": domain.get("domain_name"),
+        "registrar": domain.get("registrar"),
+        "transfer_status": domain.get("transfer_status"),
+    }
 
 
 class _Done(Exception):
