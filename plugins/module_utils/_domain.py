@@ -214,7 +214,7 @@ def _concerns_name(error: ApiError) -> bool:
 
 
 def _error_text(error: ApiError) -> str:
-    parts = [error.detail or ""]
+    parts = [error.detail] if error.detail else []
     for messages in (error.field_errors or {}).values():
         parts.extend(str(message) for message in messages)
     return " ".join(parts)
@@ -248,11 +248,12 @@ def register_domain_safely(
         if _TAKEN_WORDS.search(_error_text(error)):
             raise DomainError(
                 f"{canonical} is taken; to transfer it in, add it to the account in the VPS.org panel, then use "
-                f"vps_domain_transfer (the API said: {error.detail or _error_text(error)})",
+                f"vps_domain_transfer (the API said: {_error_text(error)})",
                 api_error=error,
             ) from None
         raise
-    domain = {key: value for key, value in answer.items() if key not in ("total_cost", "message")}
+    # The answer is the domain plus facts about this registration, which belong in `registration`.
+    domain = {key: value for key, value in answer.items() if key not in ("total_cost", "message", "years")}
     registration = {"total_cost": answer.get("total_cost"), "message": answer.get("message")}
     return RegistrationOutcome(domain, registered=True, registration=registration)
 

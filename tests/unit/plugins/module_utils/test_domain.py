@@ -133,6 +133,7 @@ REGISTERED = {
     "locked": False,
     "nameservers": ["ns1.vps.org", "ns2.vps.org"],
     "privacy_protection": True,
+    "years": 1,
     "total_cost": 12.99,
     "message": "Domain registration initiated. Processing may take 5-10 minutes.",
 }
@@ -317,6 +318,7 @@ def test_registration_answer_is_split_into_domain_and_registration():
     assert outcome.domain["id"] == 205
     assert "total_cost" not in outcome.domain
     assert "message" not in outcome.domain
+    assert "years" not in outcome.domain
     assert client.calls == [("register_domain", {"domain_name": "new-shop.com"})]
 
 
@@ -387,8 +389,9 @@ def test_taken_and_not_in_the_account(error):
         register(client)
     assert caught.value.msg.startswith(
         "new-shop.com is taken; to transfer it in, add it to the account in the VPS.org panel, then use "
-        "vps_domain_transfer"
+        "vps_domain_transfer (the API said: "
     )
+    assert "  " not in caught.value.msg
     assert caught.value.to_result()["failure"]["status"] == 400
     assert [call[0] for call in client.calls] == ["register_domain", "find_domains"]
 

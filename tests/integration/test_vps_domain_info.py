@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""vps_domain_info against the sandbox: filters, sort order, the detail shape, empty lists, read-only."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Optional
+
+INFO = "vpsorg.domains.vps_domain_info"
+DOMAINS_PATH = "/api/v1/domains/"
+DEMO_NAMES = ["example-blog.net", "example-labs.io", "example-shop.com", "transfer-me.org"]
+DETAIL_KEYS = {"registrar", "days_until_expiration", "whois_info", "dns_records_count"}
+
+
+def info(title: str, /, *, check_mode: Optional[bool] = None, **options: Any) -> dict:
+    entry: Dict[str, Any] = {"name": title, INFO: options}
+    if check_mode is not None:
+        entry["check_mode"] = check_mode
+    return entry
+
+
+def names(run, title: str) -> list:
+    assert run.status(title) == "ok", run.result(title)
+    return [domain["domain_name"] for domain in run.result(title)["domains"]]
+
+
+def in_days(days: int) -> str:
+    return (datetime.now(timezone.utc) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_filters_sort_and_shapes(run_playbook, sandbox):
+    sandbox.seed_domain(domain_name="aaa-pending.dev", status="pending", expiration_date=in_days(10))
+    sandbox.seed_domain(domain_name="expired-shop.com", status="expired", expiration_date=in_days(-3))
+    run = run_playbook(
+        [
+            info("Everything"),
+            info("Everything in check mode", check_mode=True),
+            info("Pending", status="pending"),
+            info("Search", search="EXAMPLE-S"),
+            info("Search and status", search="example", status="active"),
+            info("Within 30 days", expiring_within_days=30),
+            info("Within 30 days and active", expiring_within_days=30, status="active"),
+            info("Within 365 days", expiring_within_days=365),
+            info("Within 0 days", expiring_within_days=0),
+            info("Nothing matches", search="no-such-domain"),
+            info("One by name", name="Example-Shop.COM."),
+            info("Name not in the account", name="not-in-the-account.com"),
+        ]
+    )
+    everything = names(run, "Everything")
+    assert everything == sorted([*DEMO_NAMES, "aaa-pending.dev", "expired-shop.com"])
+    assert run.result("Everything in check mode")["domains"] == run.result("Everything")["domains"]
+    # List-shaped: no detail keys.
+    assert all(not DETAIL_KEYS & set(domain) for domain in run.result("Everything")["domains"])
+    assert names(run, "Pending") == ["aaa-pending.dev"]
+    assert names(run, "Search") == ["example-shop.com"]
+    assert names(run, "Search and status") == ["example-blog.net", "example-labs.io", "example-shop.com"]
+    # example-blog.net expires in 20 days, example-labs.io in 200; an expired domain is never "expiring".
+    assert names(run, "Within 30 days") == ["aaa-pending.dev", "example-blog.net"]
+    assert names(run, "Within 30 days and active") == ["example-blog.net"]
+    assert names(run, "Within 365 days") == [
+        "aaa-pending.dev",
+        "example-blog.net",
+        "example-labs.io",
+        "transfer-me.org",
+    ]
+    assert run.result("Within 0 days")["domains"] == []
+    assert run.result("Nothing matches")["domains"] == []
+
+    one = run.result("One by name")["domains"]
+    assert [domain["domain_name"] for domain in one] == ["example-shop.com"]
+    assert set(one[0]) >= DETAIL_KEYS
+    assert one[0]["registrar"] == "VPS.org"
+    assert run.result("Name not in the account")["domains"] == []
+    assert all(not run.result(record["task"]).get("changed") for record in run.results)
+
+    journal = sandbox.journal()
+    assert {entry["method"] for entry in journal} == {"GET"}
+    queries = [entry["query"] or {} for entry in journal if entry["path"] == DOMAINS_PATH]
+    assert {"status": "pending"} in queries
+    assert {"search": "EXAMPLE-S"} in queries
+    assert {"search": "example", "status": "active"} in queries
+    assert {"search": "example-shop.com"} in queries
+    # The name is read in detail only when it is in the account.
+    details = [entry["path"] for entry in journal if entry["path"] != DOMAINS_PATH]
+    assert details == [f"{DOMAINS_PATH}101/"]
+
+
+def test_every_page_is_read(run_playbook, sandbox):
+    sandbox.configure(page_size=2)
+    for number in range(5):
+        sandbox.seed_domain(domain_name=f"paged-{number}.com")
+    run = run_playbook([info("Everything"), info("Paged", search="paged-")])
+    assert len(names(run, "Everything")) == len(DEMO_NAMES) + 5
+    assert names(run, "Paged") == [f"paged-{number}.com" for number in range(5)]
+    pages = [entry for entry in sandbox.journal() if (entry["query"] or {}).get("page")]
+    assert pages, "the lists span several pages"
+
+
+def test_several_ids_for_one_name_are_all_returned(run_playbook, sandbox):
+    duplicate = sandbox.seed_domain(domain_name="example-labs.io")
+    run = run_playbook([info("By name", name="example-labs.io")])
+    ids = [domain["id"] for domain in run.result("By name")["domains"]]
+    assert sorted(ids) == sorted([103, duplicate["id"]])
+
+
+def test_bad_arguments_fail_before_any_request(run_playbook, sandbox):
+    run = run_playbook(
+        [
+            info("Name and search", name="example-shop.com", search="shop"),
+            info("Name and days", name="example-shop.com", expiring_within_days=3),
+            info("Unknown status", status="sleeping"),
+            info("Bad name", name="-bad-.com"),
+            info("Empty search", search=""),
+            info("Days not a number", expiring_within_days="soon"),
+        ]
+    )
+    for title, fragment in [
+        ("Name and search", "mutually exclusive"),
+        ("Name and days", "mutually exclusive"),
+        ("Unknown status", "status"),
+        ("Bad name", "name: '-bad-.com'"),
+        ("Empty search", "search: "),
+        ("Days not a number", "expiring_within_days"),
+    ]:
+        assert run.status(title) == "failed", title
+        assert fragment in run.result(title)["msg"], run.result(title)["msg"]
+    assert sandbox.journal() == []
