@@ -58,6 +58,14 @@ _STATUS_SUMMARIES = {
 }
 
 
+def _status_summary(status: int) -> str:
+    if status in _STATUS_SUMMARIES:
+        return _STATUS_SUMMARIES[status]
+    if status >= 500:
+        return f"server error (HTTP {status})"
+    return f"unexpected answer (HTTP {status})"
+
+
 def _redact(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret:
@@ -213,6 +221,7 @@ def _describe(exc: BaseException) -> str:
     )
     text = re.sub(r"<[^<>]*>:?\s*", "", str(inner))
     text = re.sub(r"\w*ConnectionPool\([^)]*\):\s*", "", text)
+    text = re.sub(r"^None:\s*", "", text)
     return _excerpt(text or type(inner).__name__)
 
 
@@ -266,6 +275,8 @@ class ApiClient:
             raise RuntimeError("the Python library requests is required to talk to the VPS.org API")
         if not isinstance(api_token, str) or not api_token.strip():
             raise ValueError("api_token: must not be empty (set it or VPSORG_API_TOKEN)")
+        # A line break copied along with the token is harmless; whitespace inside it is a wrong value.
+        api_token = api_token.strip()
         if any(ch.isspace() for ch in api_token):
             raise ValueError("api_token: must not contain whitespace or line breaks")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
@@ -454,7 +465,10 @@ class ApiClient:
             )
         if status >= 500 and not idempotent:
             raise self._error_from_response(
-                response, cls=OutcomeUnknown, prefix="outcome unknown: it may or may not have been applied; ", **info
+                response,
+                cls=OutcomeUnknown,
+                summary=f"outcome unknown: server error (HTTP {status}), the request may or may not have been applied",
+                **info,
             )
         if status >= 400:
             raise self._error_from_response(response, **info)
@@ -521,7 +535,7 @@ class ApiClient:
         path: str,
         secrets: Sequence[str],
         cls: type = ApiError,
-        prefix: str = "",
+        summary: str = "",
     ) -> ApiError:
         status = response.status_code
         detail, field_errors = "", {}
@@ -532,14 +546,10 @@ class ApiClient:
                 detail, _ = self._non_json_note(response)
             else:
                 detail, field_errors = _error_body(body)
-        if status in _STATUS_SUMMARIES:
-            summary = _STATUS_SUMMARIES[status]
-        elif status >= 500:
-            summary = f"server error (HTTP {status})"
-        else:
-            summary = f"unexpected answer (HTTP {status})"
+        if not summary:
+            summary = _status_summary(status)
         return cls(
-            prefix + summary,
+            summary,
             status=status,
             method=method,
             path=path,

@@ -305,7 +305,7 @@ def test_api_url_with_credentials_is_refused_without_echoing_them() -> None:
     assert "hunter2" not in str(caught.value)
 
 
-@pytest.mark.parametrize("token", ["", "   ", None, "two words", "line\nbreak"])
+@pytest.mark.parametrize("token", ["", "   ", None, "two words", "line\nbreak", "tab\there"])
 def test_bad_tokens_are_refused_without_echo(token: Any) -> None:
     with pytest.raises(ValueError, match="api_token") as caught:
         ApiClient(token, BASE)
@@ -949,3 +949,22 @@ def test_find_domains_canonicalises_its_argument_and_may_find_nothing() -> None:
     client, adapter, _ = make_client([Reply(200, {"count": 0, "next": None, "results": []})])
     assert client.find_domains("Bücher.Example.") == []
     assert adapter.sent[0].url == f"{BASE}/domains/?search=xn--bcher-kva.example"
+
+
+def test_a_token_with_a_trailing_line_break_is_trimmed() -> None:
+    client = ApiClient(f"  {TOKEN}\n", BASE)
+    adapter = ScriptedAdapter([Reply(200, DOMAIN)])
+    client.session.mount("https://", adapter)
+    client.get_domain(101)
+    assert adapter.sent[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_a_server_error_to_a_post_says_the_outcome_is_unknown() -> None:
+    client, _, _ = make_client([Reply(503, {"detail": "down for maintenance"})])
+    with pytest.raises(OutcomeUnknown) as caught:
+        client.register_domain({"domain_name": "example.com"})
+    assert str(caught.value) == (
+        "POST /api/v1/domains/: outcome unknown: server error (HTTP 503), the request may or may not have been "
+        "applied; down for maintenance"
+    )
+    assert caught.value.status == 503
