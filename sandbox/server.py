@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .rules import ApiError, iso_ms, redact, utcnow, validate_registration, validate_transfer, validate_update
@@ -239,6 +239,8 @@ class SandboxServer(ThreadingHTTPServer):
         self.control_token = control_token
         self.tls = tls is not None
         self.quiet = quiet
+        self._inflight = 0
+        self._idle = threading.Condition()
         if tls is not None:
             # The handshake runs in the request's thread (Handler.setup), never in the accept loop.
             self.socket = tls.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
@@ -246,6 +248,23 @@ class SandboxServer(ThreadingHTTPServer):
     @property
     def port(self) -> int:
         return int(self.server_address[1])
+
+    @contextlib.contextmanager
+    def api_call(self) -> Iterator[None]:
+        """Count an API request in flight (a delayed one may outlive its client)."""
+        with self._idle:
+            self._inflight += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._inflight -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no API request is in flight, so a reset is not followed by a late write or journal entry."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._inflight == 0, timeout)
 
 
 def _is_loopback(host: str) -> bool:
@@ -380,6 +399,10 @@ class Handler(BaseHTTPRequestHandler):
         return token.strip()
 
     def _api(self, path: str, query: str, raw: bytes) -> None:
+        with self.server.api_call():
+            self._faulted_api(path, query, raw)
+
+    def _faulted_api(self, path: str, query: str, raw: bytes) -> None:
         """An API request through the fault layer, then into the journal."""
         method = self.command
         store = self.server.store
@@ -575,6 +598,7 @@ class Handler(BaseHTTPRequestHandler):
     def _reset(self) -> Answer:
         server = self.server
         server.faults.clear()
+        server.wait_idle(timeout=30)
         server.store.config.update(server.start_config)
         return Answer(200, server.store.reset())
 
