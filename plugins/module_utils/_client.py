@@ -667,7 +667,7 @@ class ApiClient:
                 continue
             if name == wanted:
                 found.append(item)
-        return sorted(found, key=lambda item: str(item.get("id")))
+        return sorted(found, key=_id_order)
 
     def get_domain(self, domain_id: Any) -> Dict[str, Any]:
         return self.request("GET", self._domain_path(domain_id))
@@ -690,6 +690,14 @@ class ApiClient:
             body={"auth_code": auth_code, "auto_renew": auto_renew},
             secrets=(auth_code,),
         )
+
+
+def _id_order(item: Dict[str, Any]) -> Tuple[int, int, str]:
+    """Numeric ids in numeric order, anything else after them."""
+    key = item.get("id")
+    if isinstance(key, int) and not isinstance(key, bool):
+        return 0, key, ""
+    return 1, 0, str(key)
 
 
 def _error_body(body: Any) -> Tuple[str, Dict[str, List[str]]]:

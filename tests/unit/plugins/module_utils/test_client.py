@@ -968,3 +968,13 @@ def test_a_server_error_to_a_post_says_the_outcome_is_unknown() -> None:
         "applied; down for maintenance"
     )
     assert caught.value.status == 503
+
+
+def test_find_domains_orders_several_matches_by_numeric_id() -> None:
+    results = [
+        {"id": 1000, "domain_name": "a.com"},
+        {"id": 99, "domain_name": "A.com"},
+        {"id": 101, "domain_name": "a.com."},
+    ]
+    client, _, _ = make_client([Reply(200, {"count": 3, "next": None, "results": results})])
+    assert [item["id"] for item in client.find_domains("a.com")] == [99, 101, 1000]
