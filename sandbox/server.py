@@ -282,6 +282,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "VPSorgSandbox/1.0"
     sys_version = ""
     timeout = 120
+    _handshake_failed = False
 
     def setup(self) -> None:
         super().setup()

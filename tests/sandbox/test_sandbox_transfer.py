@@ -220,3 +220,14 @@ def test_seed_rejects_bad_fields(sandbox: Any, fields: dict) -> None:
 
 def test_patch_unknown_domain_is_404(sandbox: Any) -> None:
     assert sandbox.control("PATCH", "domains/999", {"status": "active"})[0] == 404
+
+
+def test_seed_many_in_one_call(sandbox: Any) -> None:
+    status, stored = sandbox.control("POST", "domains", [{"domain_name": f"bulk-{i}.net"} for i in range(30)])
+    assert status == 201
+    assert [domain["id"] for domain in stored] == list(range(105, 135))
+    assert sandbox.api("GET", "domains/", params={"search": "bulk-"})[2]["count"] == 30
+    # One bad item stores none of them.
+    status, _body = sandbox.control("POST", "domains", [{"domain_name": "fine.com"}, {"domain_name": 5}])
+    assert status == 400
+    assert sandbox.api("GET", "domains/", params={"search": "fine.com"})[2]["count"] == 0
