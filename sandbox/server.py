@@ -9,6 +9,7 @@ import ipaddress
 import json
 import re
 import socket
+import sqlite3
 import ssl
 import sys
 import threading
@@ -325,8 +326,16 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def log_message(self, format: str, *args: Any) -> None:  # pylint: disable=redefined-builtin
-        if not self.server.quiet:
-            sys.stderr.write(f"{self.log_date_time_string()} {self.address_string()} {format % args}\n")
+        if self.server.quiet:
+            return
+        line = format % args
+        try:
+            tokens = self.server.store.tokens()
+        except sqlite3.Error:  # the store is closed while the server shuts down
+            tokens = []
+        for token in tokens:
+            line = line.replace(token, "***REDACTED***")
+        sys.stderr.write(f"{self.log_date_time_string()} {self.address_string()} {line}\n")
 
     def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
         """Protocol-level errors (bad request line, unknown verb) as JSON too."""
@@ -422,6 +431,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if fault is not None and fault.drop in ("before_commit", "after_commit"):
                 self._hard_close()
+                self.log_message('"%s" dropped without an answer (%s)', self.requestline, fault.kind)
             elif answer is not None:
                 status = answer.status
                 self._send(answer, cut=fault is not None and fault.drop == "mid_body")
