@@ -311,7 +311,8 @@ def test_not_in_the_account_fails_before_any_write(sandbox, run_playbook):
 def test_idn_name_is_found_by_its_canonical_name(sandbox, run_playbook):
     seed_foreign(sandbox, "xn--bcher-kva.org", "EPP-IDN-4242")
     sandbox.clear_journal()
-    run = run_playbook([transfer_task("Bücher.ORG.", "EPP-IDN-4242")], check=True)
+    task = {"name": TASK, MODULE: {"domain_name": "Bücher.ORG.", "auth_code": "EPP-IDN-4242"}}  # the alias
+    run = run_playbook([task], check=True)
     result = run.result(TASK)
     assert run.status(TASK) == "changed", result
     assert result["transfer"]["domain_name"] == "xn--bcher-kva.org"
@@ -474,19 +475,55 @@ def test_auth_code_absent_from_vvvv_output_on_success(sandbox, run_playbook):
 
 
 @pytest.mark.slow
-def test_answer_lost_after_commit_is_found_and_not_resent(sandbox, run_playbook):
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [
+        ({"drop": "after_commit"}, "drop_after_commit"),
+        ({"drop": "mid_body"}, "drop_mid_body"),
+        ({"status": 500, "delay": "after_commit"}, "status"),
+    ],
+)
+def test_answer_lost_after_commit_is_found_and_not_resent(sandbox, run_playbook, fault, kind):
     domain = domain_id(sandbox, DEMO_NAME)
     sandbox.configure(transfer_delay=3600)
-    sandbox.add_fault(method="POST", path_prefix=f"/api/v1/domains/{domain}/transfer/", count=1, drop="after_commit")
+    sandbox.add_fault(method="POST", path_prefix=f"/api/v1/domains/{domain}/transfer/", count=1, **fault)
     run = run_playbook([transfer_task()])
     result = run.result(TASK)
     assert run.status(TASK) == "changed", result
+    assert result["msg"] == "a transfer of transfer-me.org to VPS.org was started"
     assert result["transfer"]["transfer_status"] == "pending"
+    assert result["transfer"]["transfer_initiated_at"]
     assert any("was lost" in warning for warning in result.get("warnings", []))
     [post] = transfer_posts(sandbox)
-    assert post["fault"] == "drop_after_commit"
+    assert post["fault"] == kind
     assert len(fees(sandbox)) == 1
     assert_absent(DEMO_CODE, run)
+
+
+def test_refused_because_another_run_started_it_meanwhile_is_reported(sandbox, run_playbook):
+    # The fault stores the transfer, then answers as the API does to a second request: as if another run had
+    # started the transfer between this run's read and its request.
+    domain = domain_id(sandbox, DEMO_NAME)
+    sandbox.configure(transfer_delay=3600)
+    sandbox.add_fault(
+        method="POST",
+        path_prefix=f"/api/v1/domains/{domain}/transfer/",
+        count=1,
+        status=400,
+        delay="after_commit",
+        body={"detail": "A transfer of transfer-me.org is already pending."},
+    )
+    run = run_playbook([transfer_task()])
+    result = run.result(TASK)
+    assert run.status(TASK) == "ok", result
+    assert result["changed"] is False
+    assert result["msg"] == (
+        "a transfer of transfer-me.org was started meanwhile by another run; transfer_status is pending"
+    )
+    assert result["transfer"]["transfer_status"] == "pending"
+    [post] = transfer_posts(sandbox)
+    assert post["fault"] == "status" and post["status"] == 400
+    assert len(fees(sandbox)) == 1
 
 
 @pytest.mark.slow
