@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module vps_domain: one domain in a VPS.org account (settings, registration, removal)."""
 
 from __future__ import annotations
@@ -262,6 +263,7 @@ failure:
       type: dict
 """
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
     create_client,
     create_module,
@@ -316,27 +318,31 @@ def _request(params: dict) -> DomainRequest:
     )
 
 
-def main() -> None:
-    module = create_module(ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        request = _request(module.params)
-    except InvalidValue as error:
-        module.fail_json(msg=str(error))
+def _run(module: AnsibleModule) -> dict:
+    request = _request(module.params)
     client = create_client(module)
     # An unclear registration is looked up for as long as one request may take on the server.
     task = DomainTask(client, request, check_mode=module.check_mode, grace_seconds=module.params["api_timeout"])
+    return task.run()
+
+
+def main() -> None:
+    module = create_module(ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        result = task.run()
+        result = _run(module)
+    except InvalidValue as error:
+        module.fail_json(msg=str(error))
     except DomainError as error:
         module.fail_json(**error.to_result())
     except ApiError as error:
         fail_from_api_error(module, error)
-    for warning in result.pop("warnings", ()):
-        module.warn(warning)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    else:
+        for warning in result.pop("warnings", ()):
+            module.warn(warning)
+        diff = result.pop("diff")
+        if module._diff:
+            result["diff"] = diff
+        module.exit_json(**result)
 
 
 if __name__ == "__main__":

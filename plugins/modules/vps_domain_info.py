@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module vps_domain_info: read the domains of a VPS.org account."""
 
 from __future__ import annotations
@@ -152,24 +153,24 @@ domains:
     registrar:
       description: The current registrar, V(VPS.org) once a domain is with VPS.org.
       type: str
-      returned: with O(name)
+      returned: with name
     days_until_expiration:
       description: Days left until the registration expires.
       type: int
-      returned: with O(name)
+      returned: with name
     whois_info:
       description: The WHOIS record (C(registrant), C(admin_contact), C(tech_contact), C(created_date),
         C(updated_date)).
       type: dict
-      returned: with O(name)
+      returned: with name
     dns_records_count:
       description: How many DNS records the domain has.
       type: int
-      returned: with O(name)
+      returned: with name
     transfer_status:
       description: V(null) when no transfer was ever started, then V(pending), V(completed) or V(failed).
       type: str
-      returned: with O(name), when the API reports it
+      returned: with name, when the API reports it
 failure:
   description: The API error behind a failure.
   returned: when the task failed because of an API error
@@ -192,6 +193,7 @@ failure:
       type: dict
 """
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
     create_client,
     create_module,
@@ -221,24 +223,28 @@ def _check(params: dict) -> None:
         raise InvalidValue("expiring_within_days", days, "must be 0 or more", "a valid number of days")
 
 
+def _run(module: AnsibleModule) -> list:
+    params = module.params
+    _check(params)
+    client = create_client(module)
+    if params["name"] is not None:
+        return [client.get_domain(found["id"]) for found in client.find_domains(params["name"])]
+    domains = client.list_domains(status=params["status"], search=params["search"])
+    if params["expiring_within_days"] is not None:
+        domains = expiring_within(domains, params["expiring_within_days"])
+    return domains
+
+
 def main() -> None:
     module = create_module(ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
-    params = module.params
     try:
-        _check(params)
+        domains = _run(module)
     except InvalidValue as error:
         module.fail_json(msg=str(error))
-    client = create_client(module)
-    try:
-        if params["name"] is not None:
-            domains = [client.get_domain(found["id"]) for found in client.find_domains(params["name"])]
-        else:
-            domains = client.list_domains(status=params["status"], search=params["search"])
-            if params["expiring_within_days"] is not None:
-                domains = expiring_within(domains, params["expiring_within_days"])
     except ApiError as error:
         fail_from_api_error(module, error, domains=[])
-    module.exit_json(changed=False, domains=sort_domains(domains))
+    else:
+        module.exit_json(changed=False, domains=sort_domains(domains))
 
 
 if __name__ == "__main__":
