@@ -65,7 +65,7 @@ def test_nightly_applies_the_policy_then_changes_nothing(awx_run, sandbox):
     writes = _writes(sandbox.journal())
     assert writes, "the demo account has drifted domains; the nightly run must correct them"
     assert all(write.startswith("PUT /api/v1/domains/") for write in writes), writes
-    status, _, body = sandbox.api("GET", "domains/")
+    status, _headers, body = sandbox.api("GET", "domains/")
     assert status == 200
     for domain in body["results"]:
         if domain["status"] == "active":
