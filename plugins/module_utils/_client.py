@@ -336,23 +336,23 @@ class ApiClient:
             url += "?" + urlencode(query, doseq=True)
         return url
 
+    def _error(self, summary: str, method: str, path: str) -> ApiError:
+        return ApiError(summary, method=method, path=path, secrets=(self._token,))
+
     def _follow_link(self, link: Any, current_url: str, method: str, path: str) -> str:
         """A `next` link re-based on the configured origin; refused when it names another host."""
         if not isinstance(link, str) or not link:
-            raise ApiError("the API answered with an invalid next link", method=method, path=path)
+            raise self._error("the API answered with an invalid next link", method, path)
         parts = urlsplit(urljoin(current_url, link))
         if parts.scheme and parts.scheme.lower() not in _DEFAULT_PORTS:
-            raise ApiError(f"refused a next link that is not http(s): {_excerpt(link)}", method=method, path=path)
+            raise self._error(f"refused a next link that is not http(s): {_excerpt(link)}", method, path)
         if parts.netloc and (parts.hostname or "").rstrip(".") != _origin_of(self.origin)[1]:
-            raise ApiError(
-                f"refused a next link to another host: {_excerpt(link)} (api_url is {self.base_url})",
-                method=method,
-                path=path,
-                secrets=(self._token,),
+            raise self._error(
+                f"refused a next link to another host: {_excerpt(link)} (api_url is {self.base_url})", method, path
             )
         base_path = urlsplit(self.base_url).path
         if not parts.path.startswith(base_path):
-            raise ApiError(f"refused a next link outside {base_path}: {_excerpt(link)}", method=method, path=path)
+            raise self._error(f"refused a next link outside {base_path}: {_excerpt(link)}", method, path)
         return self.origin + parts.path + (f"?{parts.query}" if parts.query else "")
 
     # -- the one request function --------------------------------------------------------------------------------
@@ -610,21 +610,17 @@ class ApiClient:
             pages += 1
             link_path = urlsplit(url).path
             if pages > self._page_cap:
-                raise ApiError(
-                    f"stopped after {self._page_cap} pages: the list never ends", method="GET", path=link_path
-                )
+                raise self._error(f"stopped after {self._page_cap} pages: the list never ends", "GET", link_path)
             body = self._request("GET", url)
             if isinstance(body, list):
                 results, next_link = body, None
             elif isinstance(body, dict) and isinstance(body.get("results"), list):
                 results, next_link = body["results"], body.get("next")
             else:
-                raise ApiError("the API answered with an unexpected list shape", method="GET", path=link_path)
+                raise self._error("the API answered with an unexpected list shape", "GET", link_path)
             for item in results:
                 if not isinstance(item, dict):
-                    raise ApiError(
-                        "the API answered with a list item that is not an object", method="GET", path=link_path
-                    )
+                    raise self._error("the API answered with a list item that is not an object", "GET", link_path)
                 key = item.get("id")
                 if key is not None:
                     if key in seen_ids:
@@ -635,10 +631,8 @@ class ApiClient:
             if next_link:
                 url = self._follow_link(next_link, current, "GET", link_path)
                 if url in seen_links:
-                    raise ApiError(
-                        f"the API repeated the next link {_excerpt(url)}: stopped instead of looping",
-                        method="GET",
-                        path=link_path,
+                    raise self._error(
+                        f"the API repeated the next link {_excerpt(url)}: stopped instead of looping", "GET", link_path
                     )
                 seen_links.add(url)
         return items
