@@ -27,8 +27,9 @@ MATRIX_PYTHON_2.21 ?= python3.13
 MATRIX_PYENV_2.16 ?= 3.11.7
 MATRIX_PYENV_2.19 ?= 3.11.7
 MATRIX_PYENV_2.21 ?= 3.13.0
-# The role's and the demo's integration tests, run again with every matrix version's ansible-playbook.
-MATRIX_PYTEST ?= tests/integration/test_portfolio_role.py $(wildcard tests/integration/test_demo*.py)
+# The integration tests of the role (and of the AWX playbooks built on it), run again with every matrix
+# version's ansible-playbook; the demo runs too, from the built artifact installed with that version.
+MATRIX_PYTEST ?= tests/integration/test_portfolio_role.py tests/integration/test_awx_playbooks.py
 
 # Heavier tools only CI and the docs build need (Sphinx, galaxy-importer, ansible-builder).
 CI_VENV ?= .venv-ci
@@ -121,12 +122,16 @@ changelog-preview: venv ## Print the changelog the next release would get (chang
 	.venv-$*/bin/python -m pip install --quiet "ansible-core==$*.*" -r requirements-matrix.txt
 	@touch $@
 
-matrix-%: .venv-%/.stamp collection-link $(ANSIBLE_TEST_CACHE)/.standin-stamp ## Sanity + role/demo tests on one version
+matrix-%: .venv-%/.stamp collection-link build $(ANSIBLE_TEST_CACHE)/.standin-stamp ## Sanity, role tests, demo on one version
 	@echo "=== ansible-core $* ($$(.venv-$*/bin/python --version))"
 	@$(call copy_tree,$(BUILD)/sanity-$*/ansible_collections/vpsorg/domains)
 	cd $(BUILD)/sanity-$*/ansible_collections/vpsorg/domains && PATH="$(CURDIR)/.venv-$*/bin:$$PATH" \
 		ansible-test sanity --local --python "$$($(CURDIR)/.venv-$*/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" --color no
 	PATH="$(CURDIR)/.venv-$*/bin:$$PATH" .venv-$*/bin/python -m pytest -p no:cacheprovider $(MATRIX_PYTEST)
+	rm -rf $(BUILD)/demo-collections-$*
+	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/ansible-galaxy collection install \
+		--offline --force -p $(abspath $(BUILD)/demo-collections-$*) $(BUILD)/vpsorg-domains-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/python tests/perf/run_demo.py
 
 test-matrix: $(addprefix matrix-,$(MATRIX_VERSIONS)) ## Sanity and the role/demo tests on every ansible-core version
 
