@@ -489,7 +489,7 @@ class ApiClient:
                 if "json" in content_type or not content_type:
                     problem = "a cut-off or undecodable JSON body"
                 else:
-                    note, _ = self._non_json_note(response)
+                    note = self._non_json_note(response)
                     if idempotent:
                         raise ApiError(
                             f"unexpected answer (HTTP {response.status_code})",
@@ -520,12 +520,12 @@ class ApiClient:
         return f"TLS connection to {self.origin} failed: {reason}; check api_url, validate_certs and ca_path"
 
     @staticmethod
-    def _non_json_note(response: Any) -> Tuple[str, bool]:
+    def _non_json_note(response: Any) -> str:
         text = response.content.decode("utf-8", "replace")
         content_type = response.headers.get("Content-Type", "").lower()
         if "html" in content_type or text.lstrip()[:1] == "<":
-            return f"the API answered with HTML instead of JSON: {_excerpt(_strip_html(text))}", True
-        return f"the API answered with text instead of JSON: {_excerpt(text)}", False
+            return f"the API answered with HTML instead of JSON: {_excerpt(_strip_html(text))}"
+        return f"the API answered with text instead of JSON: {_excerpt(text)}"
 
     def _error_from_response(
         self,
@@ -543,7 +543,7 @@ class ApiClient:
             try:
                 body = _json.loads(response.content)
             except ValueError:
-                detail, _ = self._non_json_note(response)
+                detail = self._non_json_note(response)
             else:
                 detail, field_errors = _error_body(body)
         if not summary:

@@ -186,7 +186,7 @@ DOMAIN = {"id": 101, "domain_name": "example-shop.com", "status": "active"}
 
 
 def test_request_headers_url_body_and_transport_options() -> None:
-    client, adapter, _ = make_client([Reply(201, {"id": 7, "total_cost": 25.98})], timeout=12)
+    client, adapter, _clock = make_client([Reply(201, {"id": 7, "total_cost": 25.98})], timeout=12)
     result = client.register_domain({"domain_name": "example.com", "years": 2})
     assert result == {"id": 7, "total_cost": 25.98}
     (sent,) = adapter.sent
@@ -202,7 +202,7 @@ def test_request_headers_url_body_and_transport_options() -> None:
 
 
 def test_each_domain_call_uses_its_method_and_path() -> None:
-    client, adapter, _ = make_client(
+    client, adapter, _clock = make_client(
         [
             Reply(200, DOMAIN),
             Reply(200, {**DOMAIN, "auto_renew": False}),
@@ -225,14 +225,14 @@ def test_each_domain_call_uses_its_method_and_path() -> None:
 
 @pytest.mark.parametrize("domain_id", [True, -1, "1/../2", "abc", 1.5, None, "../admin"])
 def test_domain_ids_are_checked_before_any_request(domain_id: Any) -> None:
-    client, adapter, _ = make_client([])
+    client, adapter, _clock = make_client([])
     with pytest.raises(ValueError, match="domain id"):
         client.get_domain(domain_id)
     assert adapter.sent == []
 
 
 def test_request_params_skip_none_and_path_must_be_relative() -> None:
-    client, adapter, _ = make_client([Reply(200, {"ok": 1})])
+    client, adapter, _clock = make_client([Reply(200, {"ok": 1})])
     assert client.request("get", "/domains/", params={"status": "active", "search": None}) == {"ok": 1}
     assert adapter.sent[0].url == f"{BASE}/domains/?status=active"
     for path in ("https://evil.test/api/v1/domains/", "//evil.test/x"):
@@ -245,7 +245,7 @@ def test_request_params_skip_none_and_path_must_be_relative() -> None:
     [(True, None, True), (False, None, False), (True, "/etc/ca.pem", "/etc/ca.pem"), (False, "/etc/ca.pem", False)],
 )
 def test_certificate_verification_options(validate_certs: bool, ca_path: Optional[str], expected: Any) -> None:
-    client, adapter, _ = make_client([Reply(200, DOMAIN)], validate_certs=validate_certs, ca_path=ca_path)
+    client, adapter, _clock = make_client([Reply(200, DOMAIN)], validate_certs=validate_certs, ca_path=ca_path)
     client.get_domain(101)
     assert adapter.sent[0].kwargs["verify"] == expected
 
@@ -338,7 +338,7 @@ def test_netrc_never_replaces_the_token(tmp_path: Path, monkeypatch: pytest.Monk
     # The file is effective: a plain session would send it.
     plain = requests.Session().prepare_request(requests.Request("GET", f"{BASE}/domains/"))
     assert plain.headers["Authorization"].startswith("Basic ")
-    client, adapter, _ = make_client([Reply(200, DOMAIN)])
+    client, adapter, _clock = make_client([Reply(200, DOMAIN)])
     client.get_domain(101)
     assert adapter.sent[0].headers["Authorization"] == f"Bearer {TOKEN}"
 
@@ -348,7 +348,7 @@ def test_netrc_never_replaces_the_token(tmp_path: Path, monkeypatch: pytest.Monk
     ["https://evil.test/api/v1/domains/", "http://api.test/api/v1/domains/", "https://api.test:8443/api/v1/domains/"],
 )
 def test_authorization_is_only_attached_for_the_configured_origin(url: str) -> None:
-    client, adapter, _ = make_client([Reply(200, {})])
+    client, adapter, _clock = make_client([Reply(200, {})])
     client.session.get(url)
     assert "Authorization" not in adapter.sent[0].headers
 
@@ -357,17 +357,17 @@ def test_proxies_from_the_environment_are_honoured(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    client, adapter, _ = make_client([Reply(200, DOMAIN)])
+    client, adapter, _clock = make_client([Reply(200, DOMAIN)])
     client.get_domain(101)
     assert adapter.sent[0].kwargs["proxies"].get("https") == "http://proxy.test:3128"
 
 
 def test_requests_ca_bundle_applies_when_certificates_are_verified(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/private-ca.pem")
-    client, adapter, _ = make_client([Reply(200, DOMAIN), Reply(200, DOMAIN)])
+    client, adapter, _clock = make_client([Reply(200, DOMAIN), Reply(200, DOMAIN)])
     client.get_domain(101)
     assert adapter.sent[0].kwargs["verify"] == "/etc/private-ca.pem"
-    insecure, adapter, _ = make_client([Reply(200, DOMAIN)], validate_certs=False)
+    insecure, adapter, _clock = make_client([Reply(200, DOMAIN)], validate_certs=False)
     insecure.get_domain(101)
     assert adapter.sent[0].kwargs["verify"] is False
 
@@ -455,7 +455,7 @@ def test_redirects_are_errors_never_followed(method: str, status: int) -> None:
     ],
 )
 def test_error_shapes(reply: Reply, status: int, in_message: str, detail: str, field_errors: dict) -> None:
-    client, adapter, _ = make_client([reply])
+    client, adapter, _clock = make_client([reply])
     with pytest.raises(ApiError) as caught:
         client.get_domain(101)
     error = caught.value
@@ -474,7 +474,7 @@ def test_error_shapes(reply: Reply, status: int, in_message: str, detail: str, f
 
 def test_long_html_pages_are_cut_to_an_excerpt() -> None:
     page = b"<html><style>body{color:red}</style><script>var x=1;</script><p>" + b"word " * 2000 + b"</p></html>"
-    client, _, _ = make_client([Reply(500, raw=page, content_type="text/html")])
+    client, _adapter, _clock = make_client([Reply(500, raw=page, content_type="text/html")])
     with pytest.raises(ApiError) as caught:
         client.get_domain(101)
     assert "color:red" not in str(caught.value)
@@ -483,7 +483,9 @@ def test_long_html_pages_are_cut_to_an_excerpt() -> None:
 
 
 def test_html_answer_to_a_read_is_an_error_not_retried() -> None:
-    client, adapter, _ = make_client([Reply(200, raw=b"<!DOCTYPE html><title>Login</title>", content_type="text/html")])
+    client, adapter, _clock = make_client(
+        [Reply(200, raw=b"<!DOCTYPE html><title>Login</title>", content_type="text/html")]
+    )
     with pytest.raises(ApiError, match="HTML instead of JSON: Login"):
         client.list_domains()
     assert len(adapter.sent) == 1
@@ -503,7 +505,7 @@ def test_html_answer_to_a_read_is_an_error_not_retried() -> None:
     ],
 )
 def test_token_never_appears_in_errors_even_when_echoed(reply: Reply) -> None:
-    client, _, _ = make_client([reply])
+    client, _adapter, _clock = make_client([reply])
     with pytest.raises(ApiError) as caught:
         client.get_domain(101)
     error = caught.value
@@ -514,7 +516,7 @@ def test_token_never_appears_in_errors_even_when_echoed(reply: Reply) -> None:
 
 
 def test_other_bearer_values_are_redacted_too() -> None:
-    client, _, _ = make_client([Reply(401, {"detail": "got Authorization: Bearer someone-elses-token"})])
+    client, _adapter, _clock = make_client([Reply(401, {"detail": "got Authorization: Bearer someone-elses-token"})])
     with pytest.raises(ApiError) as caught:
         client.get_domain(101)
     assert "someone-elses-token" not in str(caught.value)
@@ -522,7 +524,7 @@ def test_other_bearer_values_are_redacted_too() -> None:
 
 def test_auth_code_never_appears_in_transfer_errors() -> None:
     auth_code = "EPP-VERY-SECRET-42"
-    client, _, _ = make_client([Reply(400, {"auth_code": [f"{auth_code} is not valid for this domain"]})])
+    client, _adapter, _clock = make_client([Reply(400, {"auth_code": [f"{auth_code} is not valid for this domain"]})])
     with pytest.raises(ApiError) as caught:
         client.start_transfer(104, auth_code, True)
     assert auth_code not in str(caught.value)
@@ -605,7 +607,7 @@ def test_retry_decision(method: str, outcome: str, decision: str) -> None:
 
 
 def test_tls_failure_message_names_the_options() -> None:
-    client, _, _ = make_client([tls_failure()])
+    client, _adapter, _clock = make_client([tls_failure()])
     with pytest.raises(ApiError) as caught:
         client.get_domain(101)
     message = str(caught.value)
@@ -617,7 +619,7 @@ def test_tls_failure_message_names_the_options() -> None:
 
 def test_backoff_is_capped_jittered_and_attempts_are_bounded() -> None:
     client, adapter, clock = make_client(
-        [Reply(503) for _ in range(6)], max_attempts=6, backoff_base=1.0, backoff_cap=5.0, jitter=lambda: 1.0
+        [Reply(503) for _attempt in range(6)], max_attempts=6, backoff_base=1.0, backoff_cap=5.0, jitter=lambda: 1.0
     )
     with pytest.raises(ApiError) as caught:
         client.get_domain(101)
@@ -629,13 +631,13 @@ def test_backoff_is_capped_jittered_and_attempts_are_bounded() -> None:
 
 
 def test_jitter_spreads_the_delay_between_half_and_full() -> None:
-    client, _, clock = make_client([Reply(503), Reply(503), Reply(200, DOMAIN)], jitter=lambda: 0.0)
+    client, _adapter, clock = make_client([Reply(503), Reply(503), Reply(200, DOMAIN)], jitter=lambda: 0.0)
     client.get_domain(101)
     assert clock.sleeps == [0.5, 1.0]
 
 
 def test_total_retry_time_is_bounded() -> None:
-    script = [Reply(503, headers={"Retry-After": "40"}) for _ in range(5)]
+    script = [Reply(503, headers={"Retry-After": "40"}) for _attempt in range(5)]
     client, adapter, clock = make_client(script, max_total_time=100)
     with pytest.raises(ApiError, match="retry budget") as caught:
         client.get_domain(101)
@@ -645,7 +647,7 @@ def test_total_retry_time_is_bounded() -> None:
 
 
 def test_post_refused_until_the_attempts_run_out_is_not_an_unknown_outcome() -> None:
-    client, adapter, _ = make_client([refused() for _ in range(3)], max_attempts=3)
+    client, adapter, _clock = make_client([refused() for _attempt in range(3)], max_attempts=3)
     with pytest.raises(ApiError) as caught:
         client.register_domain({"domain_name": "example.com"})
     assert type(caught.value) is ApiError
@@ -654,20 +656,20 @@ def test_post_refused_until_the_attempts_run_out_is_not_an_unknown_outcome() -> 
 
 
 def test_post_reset_after_refusal_is_unknown_and_not_repeated() -> None:
-    client, adapter, _ = make_client([refused(), reset()])
+    client, adapter, _clock = make_client([refused(), reset()])
     with pytest.raises(OutcomeUnknown, match="Connection reset by peer"):
         client.register_domain({"domain_name": "example.com"})
     assert len(adapter.sent) == 2
 
 
 def test_post_empty_success_body_is_unknown() -> None:
-    client, _, _ = make_client([Reply(201)])
+    client, _adapter, _clock = make_client([Reply(201)])
     with pytest.raises(OutcomeUnknown, match="empty body"):
         client.register_domain({"domain_name": "example.com"})
 
 
 def test_post_html_success_body_is_unknown() -> None:
-    client, _, _ = make_client([Reply(200, raw=b"<html>maintenance</html>", content_type="text/html")])
+    client, _adapter, _clock = make_client([Reply(200, raw=b"<html>maintenance</html>", content_type="text/html")])
     with pytest.raises(OutcomeUnknown, match="HTML instead of JSON"):
         client.start_transfer(104, "EPP-1", True)
 
@@ -685,7 +687,7 @@ def test_retry_after_seconds_are_honoured() -> None:
 def test_retry_after_http_date_is_honoured() -> None:
     wall = datetime(2026, 1, 16, 16, 30, 0, tzinfo=timezone.utc).timestamp()
     later = email.utils.format_datetime(datetime(2026, 1, 16, 16, 30, 12, tzinfo=timezone.utc), usegmt=True)
-    client, _, clock = make_client(
+    client, _adapter, clock = make_client(
         [Reply(503, headers={"Retry-After": later}), Reply(200, DOMAIN)], wall_clock=lambda: wall
     )
     client.get_domain(101)
@@ -702,7 +704,7 @@ def test_retry_after_in_the_past_means_no_wait() -> None:
 
 @pytest.mark.parametrize("value", ["soon", "", "nan", "-"])
 def test_unreadable_retry_after_falls_back_to_backoff(value: str) -> None:
-    client, _, clock = make_client([Reply(429, headers={"Retry-After": value}), Reply(200, DOMAIN)])
+    client, _adapter, clock = make_client([Reply(429, headers={"Retry-After": value}), Reply(200, DOMAIN)])
     client.get_domain(101)
     assert clock.sleeps == [0.75]
 
@@ -723,13 +725,15 @@ def test_retry_after_above_the_cap_fails_at_once(method: str, value: str) -> Non
 
 
 def test_retry_after_cap_is_configurable() -> None:
-    client, _, clock = make_client([Reply(429, headers={"Retry-After": "90"}), Reply(200, DOMAIN)], retry_after_cap=120)
+    client, _adapter, clock = make_client(
+        [Reply(429, headers={"Retry-After": "90"}), Reply(200, DOMAIN)], retry_after_cap=120
+    )
     client.get_domain(101)
     assert clock.sleeps == [90.0]
 
 
 def test_rate_limit_exhausted_says_so() -> None:
-    client, adapter, _ = make_client([Reply(429, headers={"Retry-After": "1"}) for _ in range(5)])
+    client, adapter, _clock = make_client([Reply(429, headers={"Retry-After": "1"}) for _attempt in range(5)])
     with pytest.raises(ApiError, match=r"rate limited \(HTTP 429\).*gave up after 5 attempts"):
         client.get_domain(101)
     assert len(adapter.sent) == 5
@@ -767,7 +771,7 @@ def test_a_429_pauses_every_thread_sharing_the_client() -> None:
 
 
 def test_a_503_without_retry_after_does_not_pause_other_threads() -> None:
-    client, _, clock = make_client([Reply(503), Reply(200, DOMAIN)])
+    client, _adapter, clock = make_client([Reply(503), Reply(200, DOMAIN)])
     client.get_domain(101)
     assert client._paused_until < clock.now
 
@@ -775,7 +779,7 @@ def test_a_503_without_retry_after_does_not_pause_other_threads() -> None:
 def test_many_threads_share_one_client() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    script = [Reply(429, headers={"Retry-After": "2"})] + [Reply(200, {"ok": True}) for _ in range(20)]
+    script = [Reply(429, headers={"Retry-After": "2"})] + [Reply(200, {"ok": True}) for _attempt in range(20)]
     client, adapter, clock = make_client(script, pool_size=4)
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(client.get_domain, range(1, 21)))
@@ -789,21 +793,21 @@ def test_many_threads_share_one_client() -> None:
 
 @pytest.mark.parametrize("first", [read_timeout, reset, lambda: Reply(503), lambda: Reply(504)])
 def test_remove_retried_into_404_counts_as_done(first: Any) -> None:
-    client, adapter, _ = make_client([first(), Reply(404, {"detail": "Not found."})])
+    client, adapter, _clock = make_client([first(), Reply(404, {"detail": "Not found."})])
     assert client.remove_domain(101) is None
     assert [s.method for s in adapter.sent] == ["DELETE", "DELETE"]
 
 
 @pytest.mark.parametrize("first", [refused, connect_timeout, lambda: Reply(429)])
 def test_remove_retried_into_404_after_a_failure_that_never_reached_the_server_is_an_error(first: Any) -> None:
-    client, _, _ = make_client([first(), Reply(404, {"detail": "Not found."})])
+    client, _adapter, _clock = make_client([first(), Reply(404, {"detail": "Not found."})])
     with pytest.raises(ApiError) as caught:
         client.remove_domain(101)
     assert caught.value.status == 404
 
 
 def test_remove_answered_404_at_once_is_an_error() -> None:
-    client, adapter, _ = make_client([Reply(404, {"detail": "Not found."})])
+    client, adapter, _clock = make_client([Reply(404, {"detail": "Not found."})])
     with pytest.raises(ApiError, match=r"^DELETE /api/v1/domains/101/: not found \(HTTP 404\)") as caught:
         client.remove_domain(101)
     assert caught.value.status == 404
@@ -811,7 +815,7 @@ def test_remove_answered_404_at_once_is_an_error() -> None:
 
 
 def test_get_404_after_a_retry_is_still_an_error() -> None:
-    client, _, _ = make_client([reset(), Reply(404, {"detail": "Not found."})])
+    client, _adapter, _clock = make_client([reset(), Reply(404, {"detail": "Not found."})])
     with pytest.raises(ApiError):
         client.get_domain(101)
 
@@ -825,7 +829,7 @@ def page(ids: List[int], next_link: Optional[str], count: Optional[int] = None) 
 
 
 def test_pagination_follows_next_and_drops_duplicate_ids() -> None:
-    client, adapter, _ = make_client(
+    client, adapter, _clock = make_client(
         [
             page([1, 2], f"{BASE}/domains/?page=2&status=active", 5),
             page([2, 3], f"{BASE}/domains/?page=3&status=active", 5),
@@ -843,14 +847,14 @@ def test_pagination_follows_next_and_drops_duplicate_ids() -> None:
 
 
 def test_duplicate_ids_keep_the_first_item() -> None:
-    client, _, _ = make_client(
+    client, _adapter, _clock = make_client(
         [Reply(200, {"count": 2, "next": None, "results": [{"id": 1, "v": "first"}, {"id": 1, "v": "second"}]})]
     )
     assert client.list_domains() == [{"id": 1, "v": "first"}]
 
 
 def test_http_next_link_behind_a_tls_proxy_is_rebased_on_api_url() -> None:
-    client, adapter, _ = make_client(
+    client, adapter, _clock = make_client(
         [page([1], "http://api.test/api/v1/domains/?page=2"), page([2], None)], api_url="https://api.test:8443/api/v1"
     )
     assert [item["id"] for item in client.list_domains()] == [1, 2]
@@ -859,7 +863,7 @@ def test_http_next_link_behind_a_tls_proxy_is_rebased_on_api_url() -> None:
 
 
 def test_relative_next_link_is_followed() -> None:
-    client, adapter, _ = make_client([page([1], "/api/v1/domains/?page=2"), page([2], None)])
+    client, adapter, _clock = make_client([page([1], "/api/v1/domains/?page=2"), page([2], None)])
     assert len(client.list_domains()) == 2
     assert adapter.sent[1].url == f"{BASE}/domains/?page=2"
 
@@ -875,7 +879,7 @@ def test_relative_next_link_is_followed() -> None:
     ],
 )
 def test_bad_next_links_are_refused(link: Any, problem: str) -> None:
-    client, adapter, _ = make_client([page([1], link)])
+    client, adapter, _clock = make_client([page([1], link)])
     with pytest.raises(ApiError, match=r"refused|invalid") as caught:
         client.list_domains()
     assert problem in str(caught.value)
@@ -883,7 +887,7 @@ def test_bad_next_links_are_refused(link: Any, problem: str) -> None:
 
 
 def test_repeated_next_link_stops_the_loop() -> None:
-    client, adapter, _ = make_client(
+    client, adapter, _clock = make_client(
         [
             page([1], f"{BASE}/domains/?page=2"),
             page([2], f"{BASE}/domains/?page=3"),
@@ -896,33 +900,35 @@ def test_repeated_next_link_stops_the_loop() -> None:
 
 
 def test_next_link_back_to_the_first_page_stops_the_loop() -> None:
-    client, adapter, _ = make_client([page([1], f"{BASE}/domains/")])
+    client, adapter, _clock = make_client([page([1], f"{BASE}/domains/")])
     with pytest.raises(ApiError, match="repeated"):
         client.list_domains()
     assert len(adapter.sent) == 1
 
 
 def test_page_cap_stops_an_endless_list() -> None:
-    client, adapter, _ = make_client([page([i], f"{BASE}/domains/?page={i + 1}") for i in range(1, 10)], page_cap=3)
+    client, adapter, _clock = make_client(
+        [page([i], f"{BASE}/domains/?page={i + 1}") for i in range(1, 10)], page_cap=3
+    )
     with pytest.raises(ApiError, match="stopped after 3 pages"):
         client.list_domains()
     assert len(adapter.sent) == 3
 
 
 def test_a_plain_list_answer_is_one_page() -> None:
-    client, _, _ = make_client([Reply(200, [{"id": 1}, {"id": 2}])])
+    client, _adapter, _clock = make_client([Reply(200, [{"id": 1}, {"id": 2}])])
     assert client.list_domains() == [{"id": 1}, {"id": 2}]
 
 
 @pytest.mark.parametrize("body", [{"count": 1}, {"results": "nope"}, "text", [1, 2]])
 def test_unexpected_list_shapes_are_errors(body: Any) -> None:
-    client, _, _ = make_client([Reply(200, body)])
+    client, _adapter, _clock = make_client([Reply(200, body)])
     with pytest.raises(ApiError, match=r"unexpected list shape|not an object"):
         client.list_domains()
 
 
 def test_a_page_is_retried_on_its_own() -> None:
-    client, adapter, _ = make_client([page([1], f"{BASE}/domains/?page=2"), Reply(503), page([2], None)])
+    client, adapter, _clock = make_client([page([1], f"{BASE}/domains/?page=2"), Reply(503), page([2], None)])
     assert [item["id"] for item in client.list_domains()] == [1, 2]
     assert [s.url for s in adapter.sent][1:] == [f"{BASE}/domains/?page=2"] * 2
 
@@ -939,14 +945,14 @@ def test_find_domains_matches_the_canonical_name_exactly() -> None:
         {"id": 6, "domain_name": "not a name"},
         {"id": 7},
     ]
-    client, adapter, _ = make_client([Reply(200, {"count": 6, "next": None, "results": results})])
+    client, adapter, _clock = make_client([Reply(200, {"count": 6, "next": None, "results": results})])
     found = client.find_domains("xn--bcher-kva.example")
     assert [item["id"] for item in found] == [3, 9]
     assert adapter.sent[0].url == f"{BASE}/domains/?search=xn--bcher-kva.example"
 
 
 def test_find_domains_canonicalises_its_argument_and_may_find_nothing() -> None:
-    client, adapter, _ = make_client([Reply(200, {"count": 0, "next": None, "results": []})])
+    client, adapter, _clock = make_client([Reply(200, {"count": 0, "next": None, "results": []})])
     assert client.find_domains("Bücher.Example.") == []
     assert adapter.sent[0].url == f"{BASE}/domains/?search=xn--bcher-kva.example"
 
@@ -960,7 +966,7 @@ def test_a_token_with_a_trailing_line_break_is_trimmed() -> None:
 
 
 def test_a_server_error_to_a_post_says_the_outcome_is_unknown() -> None:
-    client, _, _ = make_client([Reply(503, {"detail": "down for maintenance"})])
+    client, _adapter, _clock = make_client([Reply(503, {"detail": "down for maintenance"})])
     with pytest.raises(OutcomeUnknown) as caught:
         client.register_domain({"domain_name": "example.com"})
     assert str(caught.value) == (
@@ -976,5 +982,5 @@ def test_find_domains_orders_several_matches_by_numeric_id() -> None:
         {"id": 99, "domain_name": "A.com"},
         {"id": 101, "domain_name": "a.com."},
     ]
-    client, _, _ = make_client([Reply(200, {"count": 3, "next": None, "results": results})])
+    client, _adapter, _clock = make_client([Reply(200, {"count": 3, "next": None, "results": results})])
     assert [item["id"] for item in client.find_domains("a.com")] == [99, 101, 1000]

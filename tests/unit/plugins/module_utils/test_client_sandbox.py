@@ -65,7 +65,7 @@ def api_requests(sandbox: Any, count: int) -> List[Tuple[str, str]]:
 
 def test_all_pages_are_read_with_the_user_agent(sandbox: Any) -> None:
     sandbox.configure(page_size=1)
-    client, _ = client_for(sandbox)
+    client, _sleeps = client_for(sandbox)
     names = sorted(item["domain_name"] for item in client.list_domains())
     assert names == DEMO_NAMES
     entries = journal(sandbox, 4)
@@ -76,14 +76,14 @@ def test_all_pages_are_read_with_the_user_agent(sandbox: Any) -> None:
 
 def test_a_next_link_to_another_host_is_refused(sandbox: Any) -> None:
     sandbox.configure(page_size=1, next_link_base="http://elsewhere.example:8080")
-    client, _ = client_for(sandbox)
+    client, _sleeps = client_for(sandbox)
     with pytest.raises(ApiError, match="refused a next link to another host"):
         client.list_domains()
     assert len(journal(sandbox, 1)) == 1
 
 
 def test_find_domains_is_exact(sandbox: Any) -> None:
-    client, _ = client_for(sandbox)
+    client, _sleeps = client_for(sandbox)
     found = client.find_domains("EXAMPLE-SHOP.com.")
     assert [item["domain_name"] for item in found] == ["example-shop.com"]
     assert client.find_domains("example-shop.co") == []  # a substring of example-shop.com
@@ -94,7 +94,7 @@ def test_find_domains_is_exact(sandbox: Any) -> None:
 
 
 def test_a_wrong_token_is_reported_as_such(sandbox: Any) -> None:
-    client, _ = client_for(sandbox, token="not-the-token-7781")
+    client, _sleeps = client_for(sandbox, token="not-the-token-7781")
     with pytest.raises(ApiError) as caught:
         client.list_domains()
     assert caught.value.status == 401
@@ -104,7 +104,7 @@ def test_a_wrong_token_is_reported_as_such(sandbox: Any) -> None:
 
 
 def test_a_taken_name_is_a_400_naming_why(sandbox: Any) -> None:
-    client, _ = client_for(sandbox)
+    client, _sleeps = client_for(sandbox)
     with pytest.raises(ApiError) as caught:
         client.register_domain({"domain_name": "google.com"})
     assert type(caught.value) is ApiError
@@ -116,7 +116,7 @@ def test_a_taken_name_is_a_400_naming_why(sandbox: Any) -> None:
 
 def test_insufficient_balance_is_a_402(sandbox: Any) -> None:
     sandbox.add_account("poor", "poor-token-0001", "1.00")
-    client, _ = client_for(sandbox, token="poor-token-0001")
+    client, _sleeps = client_for(sandbox, token="poor-token-0001")
     with pytest.raises(ApiError, match=r"insufficient account balance \(HTTP 402\)") as caught:
         client.register_domain({"domain_name": "brand-new-name-4711.com"})
     assert caught.value.status == 402
@@ -153,7 +153,7 @@ def test_reads_survive_one_fault(sandbox: Any, fault: dict) -> None:
 )
 def test_an_ambiguous_registration_is_unknown_and_sent_once(sandbox: Any, fault: dict, charged: bool) -> None:
     sandbox.add_fault(method="POST", path_prefix="/api/v1/domains/", count=1, **fault)
-    client, _ = client_for(sandbox)
+    client, _sleeps = client_for(sandbox)
     with pytest.raises(OutcomeUnknown, match="outcome unknown"):
         client.register_domain({"domain_name": "fresh-name-0815.com"})
     assert api_requests(sandbox, 1) == [("POST", "/api/v1/domains/")]
@@ -182,20 +182,20 @@ def test_retry_after_above_the_cap_fails_at_once(sandbox: Any) -> None:
 def test_a_removal_whose_answer_was_lost_counts_as_done(sandbox: Any) -> None:
     domain = sandbox.seed_domain(domain_name="remove-me-0817.com", auto_renew=False)
     sandbox.add_fault(method="DELETE", path_prefix="/api/v1/domains/", count=1, drop="after_commit")
-    client, _ = client_for(sandbox)
+    client, _sleeps = client_for(sandbox)
     assert client.remove_domain(domain["id"]) is None
     assert api_requests(sandbox, 2)[:2] == [("DELETE", f"/api/v1/domains/{domain['id']}/")] * 2
     assert client.find_domains("remove-me-0817.com") == []
 
 
 def test_a_removal_of_an_unknown_id_is_a_404(sandbox: Any) -> None:
-    client, _ = client_for(sandbox)
+    client, _sleeps = client_for(sandbox)
     with pytest.raises(ApiError, match=r"not found \(HTTP 404\)"):
         client.remove_domain(999999)
 
 
 def test_updates_send_only_the_changes(sandbox: Any) -> None:
-    client, _ = client_for(sandbox)
+    client, _sleeps = client_for(sandbox)
     domain = client.find_domains("example-blog.net")[0]
     updated = client.update_domain(domain["id"], {"auto_renew": True})
     assert updated["auto_renew"] is True

@@ -109,7 +109,7 @@ def test_a_post_whose_connection_is_dropped_is_unknown_and_sent_once(server: Scr
 
 def test_a_post_whose_answer_is_cut_is_unknown_and_sent_once(server: ScriptedServer) -> None:
     server.script = [("cut", 201, {"id": 101, "domain_name": "example.com", "status": "pending"})]
-    client, _ = client_for(server.port)
+    client, _sleeps = client_for(server.port)
     with pytest.raises(OutcomeUnknown, match="IncompleteRead"):
         client.register_domain({"domain_name": "example.com"})
     assert len(server.seen) == 1
@@ -117,7 +117,7 @@ def test_a_post_whose_answer_is_cut_is_unknown_and_sent_once(server: ScriptedSer
 
 def test_a_post_that_times_out_is_unknown_and_sent_once(server: ScriptedServer) -> None:
     server.script = [("stall",)]
-    client, _ = client_for(server.port, timeout=0.3)
+    client, _sleeps = client_for(server.port, timeout=0.3)
     with pytest.raises(OutcomeUnknown, match="timed out"):
         client.start_transfer(104, "EPP-1", True)
     assert len(server.seen) == 1
@@ -133,7 +133,7 @@ def test_reads_are_repeated_after_a_drop_and_a_cut_body(server: ScriptedServer) 
 
 def test_the_wire_request_carries_token_user_agent_and_json(server: ScriptedServer) -> None:
     server.script = [("json", 200, {"id": 101, "auto_renew": False})]
-    client, _ = client_for(server.port)
+    client, _sleeps = client_for(server.port)
     client.update_domain(101, {"auto_renew": False})
     (seen,) = server.seen
     assert seen["method"] == "PUT"
@@ -162,7 +162,7 @@ def test_proxies_from_the_environment_carry_the_request(
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.port}")
     server.script = [("json", 200, {"id": 101})]
-    client = ApiClient(TOKEN, "http://localhost:9/api/v1", sleep=lambda _: None)
+    client = ApiClient(TOKEN, "http://localhost:9/api/v1", sleep=lambda _seconds: None)
     assert client.get_domain(101) == {"id": 101}
     # A proxy receives the absolute URL in the request line.
     assert server.seen[0]["path"] == "http://localhost:9/api/v1/domains/101/"
@@ -215,7 +215,7 @@ def test_a_self_signed_certificate_fails_clearly_without_retry(tls_server: Scrip
 
 def test_ca_path_trusts_a_private_ca(tls_server: ScriptedServer, self_signed: Tuple[Path, Path]) -> None:
     tls_server.script = [("json", 200, {"count": 0, "next": None, "results": []})]
-    client, _ = client_for(tls_server.port, scheme="https", ca_path=str(self_signed[0]))
+    client, _sleeps = client_for(tls_server.port, scheme="https", ca_path=str(self_signed[0]))
     assert client.list_domains() == []
     assert tls_server.seen[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
 
@@ -225,12 +225,12 @@ def test_requests_ca_bundle_trusts_a_private_ca(
 ) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(self_signed[0]))
     tls_server.script = [("json", 200, {"id": 101})]
-    client, _ = client_for(tls_server.port, scheme="https")
+    client, _sleeps = client_for(tls_server.port, scheme="https")
     assert client.get_domain(101) == {"id": 101}
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_validate_certs_false_skips_verification(tls_server: ScriptedServer) -> None:
     tls_server.script = [("json", 200, {"id": 101})]
-    client, _ = client_for(tls_server.port, scheme="https", validate_certs=False)
+    client, _sleeps = client_for(tls_server.port, scheme="https", validate_certs=False)
     assert client.get_domain(101) == {"id": 101}
