@@ -433,13 +433,23 @@ def errors(plan: PortfolioPlan, *, register_missing: bool) -> List[str]:
     return problems
 
 
+def _expiring_after(plan: PortfolioPlan) -> List[Dict[str, Any]]:
+    """The expiring domains with the auto-renew this run set, so the report says whether each renews now."""
+    applied = {
+        change.id: change.after["auto_renew"] for change in plan.changes if change.done and "auto_renew" in change.after
+    }
+    return [
+        dict(entry, auto_renew=applied[entry["id"]]) if entry["id"] in applied else entry for entry in plan.expiring
+    ]
+
+
 def report(plan: PortfolioPlan, *, check_mode: bool, register_missing: bool) -> Dict[str, Any]:
     """Everything the module returns about the run, besides `changed` and `diff`."""
     return {
         "summary": summarise(plan, check_mode=check_mode),
         "changes": [change.as_result() for change in plan.changes],
-        "expiring": plan.expiring,
-        "skipped": plan.skipped,
+        "expiring": _expiring_after(plan),
+        "skipped_domains": plan.skipped,  # not "skipped": Ansible would take the task for skipped
         "missing": plan.missing,
         "errors": errors(plan, register_missing=register_missing),
     }

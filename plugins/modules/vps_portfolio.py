@@ -97,7 +97,7 @@ options:
   statuses:
     description:
       - Only domains with one of these statuses are compared and changed. Domains in other states are
-        reported in RV(skipped) and never changed.
+        reported in RV(skipped_domains) and never changed.
     type: list
     elements: str
     choices: [active, pending, expired, locked]
@@ -257,12 +257,12 @@ expiring:
       description: Whole days until it expires (negative when it has expired).
       type: int
     auto_renew:
-      description: Whether it renews itself.
+      description: Whether it renews itself, after the changes of this run (in check mode, as it is now).
       type: bool
     status:
       description: The domain's status.
       type: str
-skipped:
+skipped_domains:
   description: Domains in scope that were left alone, with the reason (V(excluded) or V(status <status>)).
   returned: always
   type: list

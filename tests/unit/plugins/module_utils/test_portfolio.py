@@ -382,6 +382,18 @@ class TestApply:
             "expiring": 1,
         }
 
+    def test_expiring_domains_show_the_auto_renew_this_run_set(self):
+        plan = plan_for()
+        assert portfolio.report(plan, check_mode=True, register_missing=False)["expiring"][0]["auto_renew"] is False
+        portfolio.apply_changes(FakeClient(), plan, 4)
+        expiring = portfolio.report(plan, check_mode=False, register_missing=False)["expiring"]
+        assert [(item["name"], item["auto_renew"]) for item in expiring] == [("example-blog.net", True)]
+
+    def test_a_failed_update_leaves_the_reported_auto_renew_as_it_was(self):
+        plan = plan_for()
+        portfolio.apply_changes(FakeClient(fail_ids={102}), plan, 4)
+        assert portfolio.report(plan, check_mode=False, register_missing=False)["expiring"][0]["auto_renew"] is False
+
     def test_the_pool_is_bounded_and_used(self):
         plan = plan_for(many(39, 39))
         # Every write waits until three are in flight together (39 = 13 rounds): proves three run at once.
