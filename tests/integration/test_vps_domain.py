@@ -335,6 +335,28 @@ def test_wait_timeout_after_registration_fails_as_changed(run_playbook, sandbox)
     assert len(sandbox.ledger()) == 1
 
 
+def test_wait_for_a_domain_already_pending(run_playbook, sandbox):
+    # Seeded pending without an activation time, so it stays pending whatever the timing.
+    pending = sandbox.seed_domain(domain_name="pending-shop.com", status="pending")
+    run = run_playbook(
+        [
+            task("Check mode does not wait", name="pending-shop.com", check_mode=True, wait=True),
+            task("Wait", name="pending-shop.com", wait=True, wait_timeout=2),
+        ]
+    )
+    assert run.status("Check mode does not wait") == "ok"
+    assert run.result("Check mode does not wait")["domain"]["status"] == "pending"
+    result = assert_failed(run, "Wait", "pending-shop.com is still pending after 2 seconds", "wait_timeout")
+    # Nothing was changed: waiting alone is no change.
+    assert not result.get("changed")
+    assert result["domain"]["id"] == pending["id"]
+    journal = requests(sandbox)
+    assert journal[:2] == [search("pending-shop.com")] * 2
+    polls = journal[2:]
+    assert polls
+    assert all(entry == ("GET", f"{DOMAINS_PATH}{pending['id']}/", {}, None) for entry in polls)
+
+
 def test_failed_follow_up_update_after_registration_fails_as_changed(run_playbook, sandbox):
     sandbox.add_fault(method="PUT", path_prefix=DOMAINS_PATH, count=1, status=400, body={"locked": ["Not now."]})
     run = run_playbook([task("Register", name="fresh-shop.com", allow_registration=True, locked=False)])
