@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 import traceback
-from typing import Any, List
+from typing import Any, List, Optional
 
 try:
     import idna
 except ImportError:
     idna = None
     HAS_IDNA = False
-    IDNA_IMPORT_ERROR: str | None = traceback.format_exc()
+    IDNA_IMPORT_ERROR: Optional[str] = traceback.format_exc()
 else:
     HAS_IDNA = True
     IDNA_IMPORT_ERROR = None
