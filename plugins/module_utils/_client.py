@@ -475,12 +475,13 @@ class ApiClient:
         return self._decode_success(response, method, idempotent, info)
 
     def _decode_success(self, response: Any, method: str, idempotent: bool, info: Dict[str, Any]) -> Any:
+        status = response.status_code
         content = response.content
-        if response.status_code == 204 or (not content and method == "DELETE"):
+        if status == 204 or (not content and method == "DELETE"):
             return None
-        problem = None
+        detail = ""
         if not content:
-            problem = f"an empty body with HTTP {response.status_code}"
+            problem = "an empty body"
         else:
             try:
                 return _json.loads(content)
@@ -489,23 +490,19 @@ class ApiClient:
                 if "json" in content_type or not content_type:
                     problem = "a cut-off or undecodable JSON body"
                 else:
-                    note = self._non_json_note(response)
+                    detail = self._non_json_note(response)
                     if idempotent:
+                        # A proxy page is not a transient fault: asking again would get the same page.
                         raise ApiError(
-                            f"unexpected answer (HTTP {response.status_code})",
-                            status=response.status_code,
-                            detail=note,
-                            **info,
+                            f"unexpected answer (HTTP {status})", status=status, detail=detail, **info
                         ) from None
-                    problem = note
+                    problem = "a body that is not JSON"
         if idempotent:
             raise _Retryable(
-                ApiError(f"the API answered with {problem}", status=response.status_code, **info), maybe_applied=True
+                ApiError(f"the API answered HTTP {status} with {problem}", status=status, **info), maybe_applied=True
             )
         raise OutcomeUnknown(
-            f"outcome unknown: the API answered HTTP {response.status_code} with {problem}",
-            status=response.status_code,
-            **info,
+            f"outcome unknown: the API answered HTTP {status} with {problem}", status=status, detail=detail, **info
         )
 
     # -- errors ---------------------------------------------------------------------------------------------------
