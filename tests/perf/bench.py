@@ -106,7 +106,7 @@ class Bench:
         """Run a playbook `repeat` times; the median wall time and the requests of the last run."""
         times = []
         requests: Counter = Counter()
-        for _ in range(self.repeat):
+        for _round in range(self.repeat):
             if prepare is not None:
                 prepare()
             self.sandbox.clear_journal()
