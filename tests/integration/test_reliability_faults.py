@@ -10,9 +10,10 @@ the armed faults right after it, so each cell proves that its fault was consumed
 from __future__ import annotations
 
 import collections
+import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List
 
 import pytest
 
@@ -88,7 +89,7 @@ MATRIX: List[Cell] = [
     Cell("remove", "html_error_page",     CHANGED, 2, "a proxy's 502 HTML page is a gateway error: retried"),
     Cell("remove", "cut_body",            CHANGED, 1, "a 204 has no body to cut: the first answer is complete"),
     # POST registration: costs money, never sent twice unless refused with 429; an unclear answer is looked up.
-    Cell("register", "503_once",            UNKNOWN, 1, "5xx to a POST is ambiguous; not registered, lookup finds nothing"),
+    Cell("register", "503_once",            UNKNOWN, 1, "5xx to a POST is ambiguous; lookup finds nothing"),
     Cell("register", "429_retry_after",     CHANGED, 2, "429 means not processed: the POST is sent again"),
     Cell("register", "drop_before_commit",  UNKNOWN, 1, "reset after sending is ambiguous; lookup finds nothing"),
     Cell("register", "drop_after_commit",   CHANGED, 1, "reset after sending; lookup finds the registration"),
@@ -109,14 +110,34 @@ MATRIX: List[Cell] = [
 # fmt: on
 
 ENDPOINTS = ["list", "detail", "update", "remove", "register", "transfer"]
+# The journal's name for each fault, to prove that each cell met its own fault and no other.
+FAULT_KINDS = {
+    "503_once": "status",
+    "429_retry_after": "status",
+    "drop_before_commit": "drop_before_commit",
+    "drop_after_commit": "drop_after_commit",
+    "delay_before_commit": "delay",
+    "delay_after_commit": "delay",
+    "html_error_page": "status",
+    "cut_body": "drop_mid_body",
+}
+# Faults on these endpoints share a path with every other cell's request (the list and the registration are
+# both /api/v1/domains/), so their cells run one after the other, each arming its fault just before it starts.
+# The other endpoints have one path per domain: all their faults are armed first and the cells run at once.
+SERIAL_ENDPOINTS = {"list", "register"}
+# Endpoints whose cells are run a second time, without a fault, right after: the rerun must do the rest (an
+# unknown outcome) or nothing (a write that was done), and the ledger must still show one charge per domain.
+RERUN_ENDPOINTS = {"update", "remove", "register", "transfer"}
 # A delayed request is journaled when its handler finishes, which may be after its cell's task.
 _SETTLE_SECONDS = 8.0
+_CHARGE_KINDS = {"register": "registration", "transfer": "transfer"}
 
 
 def test_matrix_is_complete() -> None:
     cells = {(cell.endpoint, cell.fault) for cell in MATRIX}
     assert cells == {(endpoint, fault) for endpoint in ENDPOINTS for fault in FAULTS}
     assert len(cells) == len(MATRIX)
+    assert set(FAULT_KINDS) == set(FAULTS)
 
 
 def _slug(fault: str) -> str:
@@ -125,58 +146,66 @@ def _slug(fault: str) -> str:
 
 @dataclass
 class Target:
-    """What one cell acts on: the domain, the task, the faulted request and how to find its journal entries."""
+    """What one cell acts on: its domain, the faulted request and how to find the cell's journal entries."""
 
     name: str
     domain_id: Any
     method: str
     path_prefix: str
-    task: Dict[str, Any]
-    path: Callable[[Dict[str, Any]], bool]
+
+    def owns(self, entry: Dict[str, Any]) -> bool:
+        """Whether a journal entry is a request of this cell of the faulted kind."""
+        if entry["method"] != self.method or entry["path"] != self.path_prefix:
+            return False
+        if self.path_prefix == "/api/v1/domains/":
+            if self.method == "GET":
+                return entry["query"].get("search") == self.name
+            return (entry.get("body") or {}).get("domain_name") == self.name
+        return True
+
+
+# The module task of each endpoint; `cell_name` and `cell_auth_code` are the cell's host variables.
+_CELL_TASKS: Dict[str, Dict[str, Any]] = {
+    "list": {"vpsorg.domains.vps_domain_info": {"search": "{{ cell_name }}"}},
+    "detail": {"vpsorg.domains.vps_domain_info": {"name": "{{ cell_name }}"}},
+    "update": {"vpsorg.domains.vps_domain": {"name": "{{ cell_name }}", "auto_renew": False}},
+    "remove": {"vpsorg.domains.vps_domain": {"name": "{{ cell_name }}", "state": "absent"}},
+    "register": {"vpsorg.domains.vps_domain": {"name": "{{ cell_name }}", "allow_registration": True}},
+    "transfer": {
+        "vpsorg.domains.vps_domain_transfer": {"name": "{{ cell_name }}", "auth_code": "{{ cell_auth_code }}"}
+    },
+}
+_METHODS = {"list": "GET", "detail": "GET", "update": "PUT", "remove": "DELETE", "register": "POST", "transfer": "POST"}
 
 
 def _prepare(sandbox: Any, endpoint: str, fault: str, tag: str) -> Target:
-    """Seed what the cell needs in the sandbox and describe its task."""
+    """Seed what the cell needs in the sandbox and say which request its fault hits."""
     name = f"{tag}-{endpoint}-{_slug(fault)}.com"
-    common = {"api_timeout": API_TIMEOUT}
     if endpoint == "register":
-        task = {"vpsorg.domains.vps_domain": dict(common, name=name, allow_registration=True)}
-        return Target(name, None, "POST", "/api/v1/domains/", task, lambda e: e["path"] == "/api/v1/domains/")
+        return Target(name, None, "POST", "/api/v1/domains/")
     if endpoint == "transfer":
         seeded = sandbox.seed_domain(
             domain_name=name,
             registrar="Other Registrar Inc.",
-            auth_code=f"EPP-{fault.upper()}",
+            auth_code=_auth_code(fault),
             auto_renew=False,
             locked=False,
             registration_date="2021-03-01T00:00:00Z",
         )
-        task = {"vpsorg.domains.vps_domain_transfer": dict(common, name=name, auth_code=f"EPP-{fault.upper()}")}
-        path = f"/api/v1/domains/{seeded['id']}/transfer/"
-        return Target(name, seeded["id"], "POST", path, task, lambda e: e["path"] == path)
-    # remove needs auto_renew off, so the module does not refuse the removal.
+        return Target(name, seeded["id"], "POST", f"/api/v1/domains/{seeded['id']}/transfer/")
+    # Removal needs auto_renew off, or the module refuses it.
     seeded = sandbox.seed_domain(domain_name=name, auto_renew=endpoint != "remove")
-    detail_path = f"/api/v1/domains/{seeded['id']}/"
     if endpoint == "list":
-        task = {"vpsorg.domains.vps_domain_info": dict(common, search=name)}
-        return Target(
-            name,
-            seeded["id"],
-            "GET",
-            "/api/v1/domains/",
-            task,
-            lambda e: e["path"] == "/api/v1/domains/" and e["query"].get("search") == name,
-        )
-    if endpoint == "detail":
-        task = {"vpsorg.domains.vps_domain_info": dict(common, name=name)}
-    elif endpoint == "update":
-        task = {"vpsorg.domains.vps_domain": dict(common, name=name, auto_renew=False)}
-    else:
-        task = {"vpsorg.domains.vps_domain": dict(common, name=name, state="absent")}
-    return Target(name, seeded["id"], _METHODS[endpoint], detail_path, task, lambda e: e["path"] == detail_path)
+        return Target(name, seeded["id"], "GET", "/api/v1/domains/")
+    return Target(name, seeded["id"], _METHODS[endpoint], f"/api/v1/domains/{seeded['id']}/")
 
 
-_METHODS = {"detail": "GET", "update": "PUT", "remove": "DELETE"}
+def _auth_code(fault: str) -> str:
+    return f"EPP-{_slug(fault).upper()}-7731"
+
+
+def _fault_spec(cell: Cell, target: Target) -> Dict[str, Any]:
+    return dict(FAULTS[cell.fault], method=target.method, path_prefix=target.path_prefix, count=1)
 
 
 def _control_task(sandbox: Any, name: str, method: str, path: str, body: Any = None) -> Dict[str, Any]:
@@ -192,62 +221,115 @@ def _control_task(sandbox: Any, name: str, method: str, path: str, body: Any = N
     return {"name": name, "ansible.builtin.uri": args}
 
 
-def _run_cells(sandbox: Any, run_playbook: Any, cells: List[Cell], tag: str):
-    targets = {cell.fault: _prepare(sandbox, cell.endpoint, cell.fault, tag) for cell in cells}
-    sandbox.clear_journal()
-    tasks: List[Dict[str, Any]] = []
+def _write_playbook(sandbox: Any, tmp_path: Any, endpoint: str, cells: List[Cell], targets: Dict[str, Target]):
+    """A play over one inventory host per cell: in parallel, or one host at a time for the shared paths."""
+    import yaml
+
+    serial = endpoint in SERIAL_ENDPOINTS
+    hosts = {}
     for cell in cells:
         target = targets[cell.fault]
-        spec = dict(FAULTS[cell.fault], method=target.method, path_prefix=target.path_prefix, count=1)
-        tasks.append(_control_task(sandbox, f"arm {cell.fault}", "POST", "faults", spec))
-        tasks.append(dict({"name": f"cell {cell.fault}"}, **target.task))
-        tasks.append(_control_task(sandbox, f"armed after {cell.fault}", "GET", "faults"))
-        tasks.append(_control_task(sandbox, f"disarm {cell.fault}", "DELETE", "faults"))
-    run = run_playbook(tasks)
-    assert run.rc in (0, 2), run.output
+        host_vars: Dict[str, Any] = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": sys.executable,
+            "cell_name": target.name,
+            "cell_auth_code": _auth_code(cell.fault),
+        }
+        if serial:
+            host_vars["cell_fault"] = _fault_spec(cell, target)
+        hosts[f"cell_{cell.fault}"] = host_vars
+    inventory = tmp_path / f"cells-{endpoint}.yml"
+    inventory.write_text(yaml.safe_dump({"cells": {"hosts": hosts}}), encoding="utf-8")
+
+    tasks: List[Dict[str, Any]] = []
+    if serial:
+        arm = _control_task(sandbox, "arm", "POST", "faults")
+        arm["ansible.builtin.uri"]["body"] = "{{ cell_fault }}"
+        arm["ansible.builtin.uri"]["body_format"] = "json"
+        tasks.append(arm)
+    module, args = next(iter(_CELL_TASKS[endpoint].items()))
+    tasks.append({"name": "cell", module: dict(args, api_timeout=API_TIMEOUT), "ignore_errors": True})
+    if endpoint in RERUN_ENDPOINTS:
+        tasks.append({"name": "again", module: dict(args), "ignore_errors": True})
+    play: Dict[str, Any] = {
+        "name": f"Fault matrix: {endpoint}",
+        "hosts": "cells",
+        "gather_facts": False,
+        "tasks": tasks,
+    }
+    if serial:
+        play["serial"] = 1
+    playbook = tmp_path / f"matrix-{endpoint}.yml"
+    playbook.write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
+    return playbook, inventory
+
+
+def _results_by_name(run: Any, task: str) -> Dict[str, Dict[str, Any]]:
+    """The results of one task of the play, keyed by the cell's domain name (from the module's arguments)."""
+    found: Dict[str, Dict[str, Any]] = {}
+    for record in run.results:
+        if record["task"] != task:
+            continue
+        args = (record["result"].get("invocation") or {}).get("module_args") or {}
+        key = args.get("name") or args.get("search")
+        found[key] = dict(record["result"], _status=record["status"])
+    return found
+
+
+def _run_endpoint(sandbox: Any, run_playbook: Any, tmp_path: Any, endpoint: str, cells: List[Cell]):
+    targets = {cell.fault: _prepare(sandbox, endpoint, cell.fault, "fm") for cell in cells}
+    if endpoint not in SERIAL_ENDPOINTS:
+        for cell in cells:
+            sandbox.add_fault(**_fault_spec(cell, targets[cell.fault]))
+    sandbox.clear_journal()
+    playbook, inventory = _write_playbook(sandbox, tmp_path, endpoint, cells, targets)
+    run = run_playbook(playbook=playbook, extra_args=["-i", str(inventory), "--forks", str(len(cells) + 1)])
+    assert not [r for r in run.results if r["task"] == "arm" and r["status"] == "failed"], run.results
     # A delayed request may finish after its cell; wait until every faulted request is in the journal.
     deadline = time.monotonic() + _SETTLE_SECONDS
     while True:
         journal = sandbox.journal()
-        faulted = {cell.fault for cell in cells if any(e["fault"] and targets[cell.fault].path(e) for e in journal)}
-        if len(faulted) >= len(cells) or time.monotonic() > deadline:
+        met = {cell.fault for cell in cells if any(e["fault"] and targets[cell.fault].owns(e) for e in journal)}
+        if len(met) >= len(cells) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     return run, targets, journal
 
 
-def _check_cell(sandbox: Any, run: Any, cell: Cell, target: Target, journal: List[Dict[str, Any]]) -> List[str]:
+def _check_cell(
+    sandbox: Any, cell: Cell, target: Target, journal: List[Dict[str, Any]], *, result: Any, again: Any
+) -> List[str]:
     """Every way this cell differs from the table, as readable lines (empty when it behaves)."""
-    problems: List[str] = []
     label = f"{cell.endpoint} x {cell.fault}"
-    armed = run.result(f"arm {cell.fault}")
-    if run.status(f"arm {cell.fault}") == "failed":
-        return [f"{label}: the fault could not be armed: {armed.get('msg')} {armed.get('json')}"]
-    left = run.result(f"armed after {cell.fault}").get("json") or []
-    if left:
-        problems.append(f"{label}: the fault did not fire (still armed: {left})")
-    entries = [e for e in journal if e["method"] == target.method and target.path(e)]
-    if cell.endpoint == "register":
-        entries = [e for e in entries if (e.get("body") or {}).get("domain_name") == target.name]
-    if not any(e["fault"] for e in entries):
-        problems.append(f"{label}: no journal entry shows the fault: {entries}")
-    if len(entries) != cell.attempts:
+    if result is None:
+        return [f"{label}: the cell's task has no result"]
+    problems: List[str] = []
+    entries = [e for e in journal if target.owns(e)]
+    kinds = [e["fault"] for e in entries if e["fault"]]
+    if kinds != [FAULT_KINDS[cell.fault]]:
+        problems.append(f"expected exactly one request hit by a {FAULT_KINDS[cell.fault]} fault, journal: {kinds}")
+    rerun_sends = 1 if again is not None and cell.outcome == UNKNOWN else 0
+    if len(entries) != cell.attempts + rerun_sends:
         shown = [(e["method"], e["path"], e["status"], e["fault"]) for e in entries]
-        problems.append(f"{label}: expected {cell.attempts} {target.method} request(s), journal has {shown}")
-
-    result = run.result(f"cell {cell.fault}")
-    failed = run.status(f"cell {cell.fault}") == "failed"
+        problems.append(
+            f"expected {cell.attempts} {target.method} request(s) (+{rerun_sends} by the rerun), journal: {shown}"
+        )
+    failed = result["_status"] == "failed"
     msg = str(result.get("msg", ""))
     if cell.outcome == UNKNOWN:
         if not failed or UNKNOWN_MSG not in msg:
-            problems.append(f"{label}: expected a failure saying {UNKNOWN_MSG!r}, got failed={failed} msg={msg!r}")
-        return problems
-    if failed:
-        return [*problems, f"{label}: expected {cell.outcome}, the task failed: {msg}"]
-    if bool(result.get("changed")) != (cell.outcome == CHANGED):
-        problems.append(f"{label}: expected changed={cell.outcome == CHANGED}, got {result.get('changed')}")
-    problems.extend(f"{label}: {line}" for line in _check_effect(sandbox, cell, target, result))
-    return problems
+            problems.append(f"expected a failure saying {UNKNOWN_MSG!r}, got {result['_status']}: {msg!r}")
+    elif failed:
+        problems.append(f"expected {cell.outcome}, the task failed: {msg}")
+    else:
+        if result["_status"] != cell.outcome:
+            problems.append(f"expected {cell.outcome}, got {result['_status']}")
+        problems.extend(_check_effect(sandbox, cell, target, result))
+    if again is not None:
+        expected = CHANGED if cell.outcome == UNKNOWN else OK
+        if again["_status"] != expected:
+            problems.append(f"the rerun should be {expected}, got {again['_status']}: {again.get('msg', '')}")
+    return [f"{label}: {line}" for line in problems]
 
 
 def _check_effect(sandbox: Any, cell: Cell, target: Target, result: Dict[str, Any]) -> List[str]:
@@ -279,95 +361,81 @@ def _check_effect(sandbox: Any, cell: Cell, target: Target, result: Dict[str, An
     return []
 
 
-def _check_ledger(sandbox: Any, cells: List[Cell], targets: Dict[str, Target]) -> List[str]:
-    problems = []
+def _check_ledger(sandbox: Any, endpoint: str, targets: Dict[str, Target]) -> List[str]:
+    """No domain charged twice; each register/transfer cell charged exactly once once its rerun is done."""
     ledger = sandbox.ledger()
     per_name = collections.Counter((entry["domain_name"], entry["kind"]) for entry in ledger)
-    doubles = {key: count for key, count in per_name.items() if count > 1}
-    if doubles:
-        problems.append(f"DOUBLE CHARGES: {doubles}")
-    kind = {"register": "registration", "transfer": "transfer"}
-    for cell in cells:
-        if cell.endpoint not in kind:
-            continue
-        charged = per_name.get((targets[cell.fault].name, kind[cell.endpoint]), 0)
-        expected = 1 if cell.outcome == CHANGED else 0
-        if charged != expected:
-            problems.append(f"{cell.endpoint} x {cell.fault}: {charged} charge(s) in the ledger, expected {expected}")
+    problems = [f"DOUBLE CHARGE: {key} charged {count} times" for key, count in per_name.items() if count > 1]
+    if endpoint in _CHARGE_KINDS:
+        for fault, target in targets.items():
+            charged = per_name.get((target.name, _CHARGE_KINDS[endpoint]), 0)
+            if charged != 1:
+                problems.append(f"{endpoint} x {fault}: {charged} charge(s) after the rerun, expected 1")
+    elif ledger:
+        problems.append(f"the {endpoint} cells charged: {ledger}")
     return problems
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_fault_matrix(sandbox: Any, run_playbook: Any, endpoint: str) -> None:
+def test_fault_matrix(sandbox: Any, run_playbook: Any, tmp_path: Any, endpoint: str) -> None:
     cells = [cell for cell in MATRIX if cell.endpoint == endpoint]
-    run, targets, journal = _run_cells(sandbox, run_playbook, cells, "fm")
+    run, targets, journal = _run_endpoint(sandbox, run_playbook, tmp_path, endpoint, cells)
+    results = _results_by_name(run, "cell")
+    reruns = _results_by_name(run, "again")
     problems: List[str] = []
     for cell in cells:
-        problems.extend(_check_cell(sandbox, run, cell, targets[cell.fault], journal))
-    problems.extend(_check_ledger(sandbox, cells, targets))
+        target = targets[cell.fault]
+        again = reruns.get(target.name) if endpoint in RERUN_ENDPOINTS else None
+        if endpoint in RERUN_ENDPOINTS and again is None:
+            problems.append(f"{endpoint} x {cell.fault}: the rerun has no result")
+        problems.extend(_check_cell(sandbox, cell, target, journal, result=results.get(target.name), again=again))
+    problems.extend(_check_ledger(sandbox, endpoint, targets))
+    left = sandbox.faults()
+    if left:
+        problems.append(f"faults never met: {left}")
+    if "Traceback" in run.output or "MODULE FAILURE" in run.output:
+        problems.append("a module crashed:\n" + run.output[-3000:])
     assert not problems, "\n".join(problems)
 
 
-def test_no_double_charge_anywhere_after_a_rerun(sandbox: Any, run_playbook: Any) -> None:
-    """A rerun after every kind of lost answer registers nothing twice: the second run finds the domain."""
-    names = [f"rerun-{_slug(fault)}.com" for fault in FAULTS]
-    tasks: List[Dict[str, Any]] = []
-    for fault, name in zip(FAULTS, names):
-        spec = dict(FAULTS[fault], method="POST", path_prefix="/api/v1/domains/", count=1)
-        tasks.append(_control_task(sandbox, f"arm {fault}", "POST", "faults", spec))
-        tasks.append(
-            {
-                "name": f"first {fault}",
-                "vpsorg.domains.vps_domain": {"name": name, "allow_registration": True, "api_timeout": API_TIMEOUT},
-            }
-        )
-        tasks.append(_control_task(sandbox, f"disarm {fault}", "DELETE", "faults"))
-    for fault, name in zip(FAULTS, names):
-        tasks.append({"name": f"again {fault}", "vpsorg.domains.vps_domain": {"name": name, "allow_registration": True}})
-    run = run_playbook(tasks)
-    assert run.rc in (0, 2), run.output
-    ledger = sandbox.ledger()
-    charges = collections.Counter(entry["domain_name"] for entry in ledger if entry["kind"] == "registration")
-    assert all(count == 1 for count in charges.values()), charges
-    # Every name is registered exactly once in the end, and the second run never spends twice.
-    assert set(charges) == set(names), charges
-    for fault, name in zip(FAULTS, names):
-        again = run.result(f"again {fault}")
-        first = run.result(f"first {fault}")
-        assert run.status(f"again {fault}") != "failed", (fault, again)
-        assert again["domain"]["domain_name"] == name
-        # Whichever run registered it reports changed; never both.
-        assert bool(first.get("changed")) + bool(again.get("changed")) == 1, (fault, first, again)
-
-
-def test_retry_limits_and_non_retried_answers(sandbox: Any, run_playbook: Any) -> None:
-    """Retry-After above the cap fails at once saying so; a 4xx HTML page fails at once; retries are bounded."""
+def test_retry_after_cap_and_non_retried_answers(sandbox: Any, run_playbook: Any) -> None:
+    """Retry-After above the cap fails at once saying so; an HTTP-date Retry-After is honoured; a 403 HTML page
+    from a proxy fails at once with a readable message."""
     shop = _domain_id(sandbox, "example-shop.com")
     blog = _domain_id(sandbox, "example-blog.net")
     labs = _domain_id(sandbox, "example-labs.io")
     http_date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 2))
+    firewall_page = "<html><body><h1>Forbidden</h1><p>Request blocked by the firewall.</p></body></html>"
+    # (task name, fault, task, the method and path whose requests are counted, how many there must be)
     cases = [
-        # (name, fault, task, expectation)
         (
             "cap on GET",
             {"method": "GET", "path_prefix": "/api/v1/domains/", "status": 429, "retry_after": 3600},
             {"vpsorg.domains.vps_domain_info": {"search": "example"}},
+            ("GET", "/api/v1/domains/"),
+            1,
         ),
         (
             "cap on PUT",
             {"method": "PUT", "path_prefix": f"/api/v1/domains/{shop}/", "status": 429, "retry_after": 3600},
             {"vpsorg.domains.vps_domain": {"name": "example-shop.com", "auto_renew": False}},
+            ("PUT", f"/api/v1/domains/{shop}/"),
+            1,
         ),
         (
             "cap on POST",
             {"method": "POST", "path_prefix": "/api/v1/domains/", "status": 429, "retry_after": 3600},
             {"vpsorg.domains.vps_domain": {"name": "capped-post.com", "allow_registration": True}},
+            ("POST", "/api/v1/domains/"),
+            1,
         ),
         (
             "http date",
             {"method": "PUT", "path_prefix": f"/api/v1/domains/{blog}/", "status": 429, "retry_after": http_date},
             {"vpsorg.domains.vps_domain": {"name": "example-blog.net", "auto_renew": True}},
+            ("PUT", f"/api/v1/domains/{blog}/"),
+            2,
         ),
         (
             "html 403",
@@ -375,55 +443,55 @@ def test_retry_limits_and_non_retried_answers(sandbox: Any, run_playbook: Any) -
                 "method": "GET",
                 "path_prefix": f"/api/v1/domains/{labs}/",
                 "status": 403,
-                "body": "<html><body><h1>Forbidden</h1><p>Request blocked by the firewall.</p></body></html>",
+                "body": firewall_page,
                 "content_type": "text/html",
             },
             {"vpsorg.domains.vps_domain_info": {"name": "example-labs.io"}},
-        ),
-        (
-            "persistent 503",
-            {"method": "GET", "path_prefix": f"/api/v1/domains/{labs}/", "status": 503, "count": 20},
-            {"vpsorg.domains.vps_domain_info": {"name": "example-labs.io"}},
+            ("GET", f"/api/v1/domains/{labs}/"),
+            1,
         ),
     ]
     tasks: List[Dict[str, Any]] = []
-    for name, fault, task in cases:
+    for name, fault, task, _request, _count in cases:
         tasks.append(_control_task(sandbox, f"arm {name}", "POST", "faults", dict({"count": 1}, **fault)))
-        tasks.append(_control_task(sandbox, f"clear journal before {name}", "DELETE", "requests"))
         tasks.append(dict({"name": name}, **task))
-        tasks.append(_control_task(sandbox, f"journal after {name}", "GET", "requests"))
-        tasks.append(_control_task(sandbox, f"disarm {name}", "DELETE", "faults"))
+    sandbox.clear_journal()
     run = run_playbook(tasks)
-
-    def requests_of(name: str, method: str, path: str) -> List[Dict[str, Any]]:
-        entries = run.result(f"journal after {name}").get("json") or []
-        return [e for e in entries if e["method"] == method and e["path"] == path]
+    journal = sandbox.journal()
+    assert sandbox.faults() == [], "a fault was never met"
+    for name, _fault, _task, (method, path), count in cases:
+        sent = [e for e in journal if e["method"] == method and e["path"] == path]
+        if name == "cap on GET":
+            sent = [e for e in sent if e["query"].get("search") == "example"]
+        assert len(sent) == count, (name, sent)
+        assert [e["fault"] for e in sent].count("status") == 1, (name, sent)
 
     for name in ("cap on GET", "cap on PUT", "cap on POST"):
         result = run.result(name)
         assert run.status(name) == "failed", (name, result)
         assert "Retry-After" in result["msg"] and "3600" in result["msg"], (name, result["msg"])
-    assert len(requests_of("cap on GET", "GET", "/api/v1/domains/")) == 1
-    assert len(requests_of("cap on PUT", "PUT", f"/api/v1/domains/{shop}/")) == 1
-    assert len(requests_of("cap on POST", "POST", "/api/v1/domains/")) == 1
-
-    dated = run.result("http date")
-    assert run.status("http date") == "changed", dated
-    assert len(requests_of("http date", "PUT", f"/api/v1/domains/{blog}/")) == 2
-
+    assert run.status("http date") == "changed", run.result("http date")
     html = run.result("html 403")
     assert run.status("html 403") == "failed", html
     assert "403" in html["msg"] and "HTML" in html["msg"], html["msg"]
     assert "<html" not in html["msg"].lower() and len(html["msg"]) < 600, html["msg"]
-    assert len(requests_of("html 403", "GET", f"/api/v1/domains/{labs}/")) == 1
-
-    persistent = run.result("persistent 503")
-    assert run.status("persistent 503") == "failed", persistent
-    assert "503" in persistent["msg"], persistent["msg"]
-    attempts = len(requests_of("persistent 503", "GET", f"/api/v1/domains/{labs}/"))
-    assert 2 <= attempts <= 10, attempts
     assert "MODULE FAILURE" not in run.output and "Traceback" not in run.output
     assert sandbox.ledger() == []
+
+
+def test_retries_are_bounded(sandbox: Any, run_playbook: Any) -> None:
+    """A GET answered 503 every time is given up after a bounded number of attempts, with a clear message."""
+    transfer_me = _domain_id(sandbox, "transfer-me.org")
+    path = f"/api/v1/domains/{transfer_me}/"
+    sandbox.add_fault(method="GET", path_prefix=path, status=503, count=50)
+    run = run_playbook([{"name": "always 503", "vpsorg.domains.vps_domain_info": {"name": "transfer-me.org"}}])
+    result = run.result("always 503")
+    assert run.status("always 503") == "failed", result
+    assert "503" in result["msg"] and "gave up" in result["msg"], result["msg"]
+    attempts = [e for e in sandbox.journal() if e["method"] == "GET" and e["path"] == path]
+    assert 2 <= len(attempts) <= 10, attempts
+    assert all(e["fault"] == "status" for e in attempts)
+    assert sandbox.faults()[0]["count"] == 50 - len(attempts)
 
 
 def _domain_id(sandbox: Any, name: str) -> int:
