@@ -69,3 +69,19 @@ def test_galaxy_metadata_matches_the_runtime():
     ignored = set(galaxy["build_ignore"])
     for dev_only in ("sandbox", ".venv", ".sandbox", "tests/output", "docs/build"):
         assert dev_only in ignored
+
+
+def test_sanity_has_no_ignore_files():
+    # Every sanity finding is fixed, never ignored; galaxy-importer also warns about ignore files.
+    assert not list((REPO_ROOT / "tests" / "sanity").glob("ignore-*.txt"))
+
+
+def test_execution_environment_names_the_runtime_requirements():
+    ee = yaml.safe_load((REPO_ROOT / "meta" / "execution-environment.yml").read_text(encoding="utf-8"))
+    requirements = REPO_ROOT / ee["dependencies"]["python"]
+    names = {
+        line.split(">")[0].split("=")[0].split("<")[0].strip()
+        for line in requirements.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {"requests", "idna"} <= names
