@@ -130,11 +130,11 @@ notes:
     are not used.
   - A registration that succeeded when the update setting the transfer lock afterwards failed counts as both
     changed and failed.
+  - The role C(vpsorg.domains.portfolio) runs this module once on the controller, validates its variables
+    strictly, prints a readable report and publishes it for AWX workflows.
 seealso:
   - module: vpsorg.domains.vps_domain
   - module: vpsorg.domains.vps_domain_info
-  - role: vpsorg.domains.portfolio
-    description: The role wraps this module with validation of its variables and a readable report.
 """
 
 EXAMPLES = r"""
