@@ -102,36 +102,44 @@ class Bench:
         for domain_id in ids:
             self.sandbox.patch_domain(domain_id, locked=False)
 
-    def measure(self, name: str, prepare: Optional[Callable[[], None]] = None) -> Dict[str, Any]:
-        """Run a playbook `repeat` times; the median wall time and the requests of the last run."""
-        times = []
-        requests: Counter = Counter()
-        for _round in range(self.repeat):
-            if prepare is not None:
-                prepare()
-            self.sandbox.clear_journal()
-            rc, seconds, output = run_playbook(self.paths[name], self.env)
-            if rc != 0:
-                raise SystemExit(f"the {name} playbook failed (rc {rc}):\n{output[-4000:]}")
-            times.append(seconds)
-            requests = Counter(entry["method"] for entry in self.sandbox.journal() if entry.get("account") == ACCOUNT)
-        return {"seconds": statistics.median(times), "runs": times, "requests": dict(requests)}
+    def once(self, name: str, prepare: Optional[Callable[[], None]] = None) -> Dict[str, Any]:
+        """One run of a playbook: its wall time and the requests the sandbox journaled for the account."""
+        if prepare is not None:
+            prepare()
+        self.sandbox.clear_journal()
+        rc, seconds, output = run_playbook(self.paths[name], self.env)
+        if rc != 0:
+            raise SystemExit(f"the {name} playbook failed (rc {rc}):\n{output[-4000:]}")
+        requests = Counter(entry["method"] for entry in self.sandbox.journal() if entry.get("account") == ACCOUNT)
+        return {"seconds": seconds, "requests": dict(requests)}
 
     def run(self) -> Dict[str, Any]:
         self.seed()
         drifted_ids = self.ids[:: DOMAINS // DRIFTED]
         # The loop sees the same share of drift as the role: every tenth of its domains.
         loop_drifted = [domain_id for domain_id in drifted_ids if domain_id in self.ids[:LOOP_DOMAINS]]
-        results = {
-            "startup": self.measure("startup"),
-            "info": self.measure("info"),
-            "role_noop": self.measure("role"),
-            "role_drifted": self.measure("role", lambda: self.drift(drifted_ids)),
+        scenarios = {
+            "startup": ("startup", None),
+            "info": ("info", None),
+            "role_noop": ("role", None),
+            "role_drifted": ("role", lambda: self.drift(drifted_ids)),
         }
-        # The loop is slow: one run, with the same share of drifted domains.
-        self.repeat, repeat = 1, self.repeat
-        results["loop"] = self.measure("loop", lambda: self.drift(loop_drifted))
-        self.repeat = repeat
+        runs: Dict[str, List[Dict[str, Any]]] = {key: [] for key in scenarios}
+        # Rounds of every quick scenario in turn, so that a busy machine slows them all alike.
+        for _round in range(self.repeat):
+            for key, (name, prepare) in scenarios.items():
+                runs[key].append(self.once(name, prepare))
+        results: Dict[str, Any] = {
+            key: {
+                "seconds": statistics.median(run["seconds"] for run in measured),
+                "runs": [round(run["seconds"], 3) for run in measured],
+                "requests": measured[-1]["requests"],
+            }
+            for key, measured in runs.items()
+        }
+        # The loop is slow: one run.
+        loop = self.once("loop", lambda: self.drift(loop_drifted))
+        results["loop"] = dict(loop, runs=[round(loop["seconds"], 3)])
         results["loop_drifted"] = len(loop_drifted)
         return results
 
@@ -206,7 +214,7 @@ def report(results: Dict[str, Any]) -> List[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (the median is shown)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each quick measurement (the median is shown)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vpsorg-bench-") as workdir:
