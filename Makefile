@@ -174,3 +174,18 @@ ee-create: ci-venv build ## ansible-builder create: the execution environment's 
 
 clean: ## Remove build output (keeps the venvs)
 	rm -rf $(BUILD) tests/output .pytest_cache .ruff_cache $(DOCS_BUILD)
+
+# --- demo and benchmark ----------------------------------------------------------------------------------------
+# The demo uses the collection as users get it: built, then installed into a path of its own.
+DEMO_COLLECTIONS := $(abspath $(BUILD)/demo-collections)
+
+.PHONY: demo bench
+
+demo: venv build ## Build and install the collection, start a sandbox, run playbooks/demo.yml against it
+	rm -rf $(DEMO_COLLECTIONS)
+	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(VENV)/bin/ansible-galaxy collection install --offline --force \
+		-p $(DEMO_COLLECTIONS) $(BUILD)/vpsorg-domains-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(PY) tests/perf/run_demo.py
+
+bench: venv collection-link ## Time the portfolio role against a loop of vps_domain at 1000 domains (minutes)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) tests/perf/bench.py
