@@ -45,69 +45,52 @@ OK, CHANGED, UNKNOWN = "ok", "changed", "unknown"
 class Cell:
     endpoint: str
     fault: str
-    outcome: str  # ok: read succeeded; changed: the write is reported done; unknown: fails with UNKNOWN_MSG
-    attempts: int  # requests with the faulted method and path the sandbox must journal
-    why: str
+    outcome: str  # ok: the read succeeded; changed: the write is reported done; unknown: fails with UNKNOWN_MSG
+    attempts: int  # requests with the faulted method and path that the sandbox must journal
 
 
-# fmt: off
-MATRIX: List[Cell] = [
-    # GET list: safe to repeat; every failure is retried once and the second answer is used.
-    Cell("list", "503_once",            OK, 2, "GET retried on 503"),
-    Cell("list", "429_retry_after",     OK, 2, "GET retried after Retry-After"),
-    Cell("list", "drop_before_commit",  OK, 2, "GET retried on a closed connection"),
-    Cell("list", "drop_after_commit",   OK, 2, "GET retried on a closed connection"),
-    Cell("list", "delay_before_commit", OK, 2, "GET retried after the read timeout"),
-    Cell("list", "delay_after_commit",  OK, 2, "GET retried after the read timeout"),
-    Cell("list", "html_error_page",     OK, 2, "a proxy's 502 HTML page is a gateway error: retried"),
-    Cell("list", "cut_body",            OK, 2, "GET retried on a cut-off body"),
-    # GET detail: the same policy.
-    Cell("detail", "503_once",            OK, 2, "GET retried on 503"),
-    Cell("detail", "429_retry_after",     OK, 2, "GET retried after Retry-After"),
-    Cell("detail", "drop_before_commit",  OK, 2, "GET retried on a closed connection"),
-    Cell("detail", "drop_after_commit",   OK, 2, "GET retried on a closed connection"),
-    Cell("detail", "delay_before_commit", OK, 2, "GET retried after the read timeout"),
-    Cell("detail", "delay_after_commit",  OK, 2, "GET retried after the read timeout"),
-    Cell("detail", "html_error_page",     OK, 2, "a proxy's 502 HTML page is a gateway error: retried"),
-    Cell("detail", "cut_body",            OK, 2, "GET retried on a cut-off body"),
-    # PUT: idempotent (the same settings again), so retried like GET; the change is reported.
-    Cell("update", "503_once",            CHANGED, 2, "PUT retried on 503"),
-    Cell("update", "429_retry_after",     CHANGED, 2, "PUT retried after Retry-After"),
-    Cell("update", "drop_before_commit",  CHANGED, 2, "PUT retried on a closed connection"),
-    Cell("update", "drop_after_commit",   CHANGED, 2, "PUT applied, answer lost, sent again: same settings"),
-    Cell("update", "delay_before_commit", CHANGED, 2, "PUT retried after the read timeout"),
-    Cell("update", "delay_after_commit",  CHANGED, 2, "PUT applied, answer late, sent again: same settings"),
-    Cell("update", "html_error_page",     CHANGED, 2, "a proxy's 502 HTML page is a gateway error: retried"),
-    Cell("update", "cut_body",            CHANGED, 2, "PUT applied, body cut, sent again: same settings"),
-    # DELETE: idempotent; a retry answered 404 after an attempt that may have been applied counts as done.
-    Cell("remove", "503_once",            CHANGED, 2, "DELETE retried on 503"),
-    Cell("remove", "429_retry_after",     CHANGED, 2, "DELETE retried after Retry-After"),
-    Cell("remove", "drop_before_commit",  CHANGED, 2, "DELETE retried on a closed connection"),
-    Cell("remove", "drop_after_commit",   CHANGED, 2, "DELETE applied, answer lost: the retry's 404 means done"),
-    Cell("remove", "delay_before_commit", CHANGED, 2, "DELETE retried after the read timeout"),
-    Cell("remove", "delay_after_commit",  CHANGED, 2, "DELETE applied, answer late: the retry's 404 means done"),
-    Cell("remove", "html_error_page",     CHANGED, 2, "a proxy's 502 HTML page is a gateway error: retried"),
-    Cell("remove", "cut_body",            CHANGED, 1, "a 204 has no body to cut: the first answer is complete"),
-    # POST registration: costs money, never sent twice unless refused with 429; an unclear answer is looked up.
-    Cell("register", "503_once",            UNKNOWN, 1, "5xx to a POST is ambiguous; lookup finds nothing"),
-    Cell("register", "429_retry_after",     CHANGED, 2, "429 means not processed: the POST is sent again"),
-    Cell("register", "drop_before_commit",  UNKNOWN, 1, "reset after sending is ambiguous; lookup finds nothing"),
-    Cell("register", "drop_after_commit",   CHANGED, 1, "reset after sending; lookup finds the registration"),
-    Cell("register", "delay_before_commit", CHANGED, 1, "timeout; the registration lands during the lookup"),
-    Cell("register", "delay_after_commit",  CHANGED, 1, "timeout; lookup finds the registration"),
-    Cell("register", "html_error_page",     UNKNOWN, 1, "a 502 to a POST is ambiguous; lookup finds nothing"),
-    Cell("register", "cut_body",            CHANGED, 1, "cut-off answer; lookup finds the registration"),
-    # POST transfer: the same rules, looked up through the domain's transfer_status.
-    Cell("transfer", "503_once",            UNKNOWN, 1, "5xx to a POST is ambiguous; transfer_status stays null"),
-    Cell("transfer", "429_retry_after",     CHANGED, 2, "429 means not processed: the POST is sent again"),
-    Cell("transfer", "drop_before_commit",  UNKNOWN, 1, "reset after sending is ambiguous; no transfer shows up"),
-    Cell("transfer", "drop_after_commit",   CHANGED, 1, "reset after sending; transfer_status shows pending"),
-    Cell("transfer", "delay_before_commit", CHANGED, 1, "timeout; the transfer starts during the lookup"),
-    Cell("transfer", "delay_after_commit",  CHANGED, 1, "timeout; transfer_status shows pending"),
-    Cell("transfer", "html_error_page",     UNKNOWN, 1, "a 502 to a POST is ambiguous; no transfer shows up"),
-    Cell("transfer", "cut_body",            CHANGED, 1, "cut-off answer; transfer_status shows pending"),
-]
-# fmt: on
+# The expected outcome of every cell, as outcome/attempts (requests of the faulted method and path).
+# Columns: 503 once; 429 with Retry-After; connection dropped before the change is stored; dropped after it;
+# answer later than api_timeout, delayed before the change; delayed after it; a proxy's HTML 502 page; body cut.
+# Why:
+# - GET, PUT and DELETE are safe to repeat: every failure is retried once and the second answer counts. A PUT
+#   applied before its answer was lost is sent again with the same settings. A DELETE applied before its
+#   answer was lost is answered 404 on the retry, which counts as done. A 204 has no body to cut.
+# - A POST (registration, transfer) costs money: sent again only after a 429 (refused before doing anything).
+#   Any other failure is ambiguous and is looked up instead: not found (the change was never stored) fails
+#   with UNKNOWN_MSG; found (stored, or stored during the lookup after a late answer) is reported changed.
+MATRIX_TABLE = """
+            503        429        drop-before  drop-after  late-before  late-after  html       cut
+list        ok/2       ok/2       ok/2         ok/2        ok/2         ok/2        ok/2       ok/2
+detail      ok/2       ok/2       ok/2         ok/2        ok/2         ok/2        ok/2       ok/2
+update      changed/2  changed/2  changed/2    changed/2   changed/2    changed/2   changed/2  changed/2
+remove      changed/2  changed/2  changed/2    changed/2   changed/2    changed/2   changed/2  changed/1
+register    unknown/1  changed/2  unknown/1    changed/1   changed/1    changed/1   unknown/1  changed/1
+transfer    unknown/1  changed/2  unknown/1    changed/1   changed/1    changed/1   unknown/1  changed/1
+"""
+_COLUMNS = {
+    "503": "503_once",
+    "429": "429_retry_after",
+    "drop-before": "drop_before_commit",
+    "drop-after": "drop_after_commit",
+    "late-before": "delay_before_commit",
+    "late-after": "delay_after_commit",
+    "html": "html_error_page",
+    "cut": "cut_body",
+}
+
+
+def _parse_matrix(table: str) -> List[Cell]:
+    header, *rows = [line.split() for line in table.strip().splitlines()]
+    cells = []
+    for endpoint, *entries in rows:
+        for column, entry in zip(header, entries):
+            outcome, attempts = entry.split("/")
+            cells.append(Cell(endpoint, _COLUMNS[column], outcome, int(attempts)))
+    return cells
+
+
+MATRIX: List[Cell] = _parse_matrix(MATRIX_TABLE)
 
 ENDPOINTS = ["list", "detail", "update", "remove", "register", "transfer"]
 # The journal's name for each fault, to prove that each cell met its own fault and no other.
