@@ -490,7 +490,7 @@ class ApiClient:
                 if "json" in content_type or not content_type:
                     problem = "a cut-off or undecodable JSON body"
                 else:
-                    detail = self._non_json_note(response)
+                    detail = self._non_json_note(response, info["secrets"])
                     if idempotent:
                         # A proxy page is not a transient fault: asking again would get the same page.
                         raise ApiError(
@@ -517,8 +517,9 @@ class ApiClient:
         return f"TLS connection to {self.origin} failed: {reason}; check api_url, validate_certs and ca_path"
 
     @staticmethod
-    def _non_json_note(response: Any) -> str:
-        text = response.content.decode("utf-8", "replace")
+    def _non_json_note(response: Any, secrets: Sequence[str]) -> str:
+        # Redacted before the excerpt: a secret cut in half by the excerpt could no longer be found and hidden.
+        text = _redact(response.content.decode("utf-8", "replace"), secrets)
         content_type = response.headers.get("Content-Type", "").lower()
         if "html" in content_type or text.lstrip()[:1] == "<":
             return f"the API answered with HTML instead of JSON: {_excerpt(_strip_html(text))}"
@@ -537,10 +538,12 @@ class ApiClient:
         status = response.status_code
         detail, field_errors = "", {}
         if response.content:
+            # Redacted before anything is cut short to an excerpt, for the same reason as in _non_json_note.
+            text = _redact(response.content.decode("utf-8", "replace"), secrets)
             try:
-                body = _json.loads(response.content)
+                body = _json.loads(text)
             except ValueError:
-                detail = self._non_json_note(response)
+                detail = self._non_json_note(response, secrets)
             else:
                 detail, field_errors = _error_body(body)
         if not summary:
