@@ -403,7 +403,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _token(self) -> Optional[str]:
         value = self.headers.get("Authorization") or ""
-        scheme, _, token = value.partition(" ")
+        scheme, _sep, token = value.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
         return token.strip()

@@ -627,7 +627,7 @@ class Store:
         row.update(self._transfer_dates(row, now))
         columns = _columns(row)
         names = ", ".join(columns)
-        marks = ", ".join("?" for _ in columns)
+        marks = ", ".join("?" for _column in columns)
         cursor = db.execute(f"INSERT INTO domains ({names}) VALUES ({marks})", tuple(columns.values()))
         db.execute(
             "INSERT OR REPLACE INTO registry (domain_name, holder, state) VALUES (?, ?, 'held')", (name, account)

@@ -23,7 +23,7 @@ description:
     the account and reports what it finds instead of sending it again.
   - A run with nothing to change sends a single request (the name lookup) when the lookup fits on one page.
 author:
-  - vpsorg.domains maintainers
+  - vpsorg.domains maintainers (@vpsorg)
 extends_documentation_fragment:
   - vpsorg.domains.connection
 attributes:

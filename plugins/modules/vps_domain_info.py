@@ -16,7 +16,7 @@ description:
     filters O(status), O(search) and O(expiring_within_days) (all of them when none is given).
   - Never changes anything.
 author:
-  - vpsorg.domains maintainers
+  - vpsorg.domains maintainers (@vpsorg)
 extends_documentation_fragment:
   - vpsorg.domains.connection
 attributes:

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module: start an inbound transfer of a domain to VPS.org, never twice."""
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ description:
     (twice O(api_timeout), at least 10 and at most 120 seconds) and reports the transfer when it shows up;
     otherwise the task fails with C(outcome unknown), and the account must be checked before running again.
 author:
-  - vpsorg.domains maintainers
+  - vpsorg.domains maintainers (@vpsorg)
 extends_documentation_fragment:
   - vpsorg.domains.connection
 options:

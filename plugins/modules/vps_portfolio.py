@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible module vps_portfolio: one settings policy over many domains of a VPS.org account, in one run."""
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ description:
   - Names are compared in canonical form (lower case, no trailing dot, internationalised names as punycode).
   - Every option is checked before the first request; an error names the option.
 author:
-  - vpsorg.domains maintainers
+  - vpsorg.domains maintainers (@vpsorg)
 extends_documentation_fragment:
   - vpsorg.domains.connection
 attributes:

@@ -110,7 +110,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
 
     def do_CONNECT(self) -> None:
         self.server.seen.append((self.command, self.path, dict(self.headers)))  # type: ignore[attr-defined]
-        host, _, port = self.path.rpartition(":")
+        host, _sep, port = self.path.rpartition(":")
         upstream = socket.create_connection((host, int(port)), timeout=30)
         self.send_response(200, "Connection established")
         self.end_headers()
@@ -125,7 +125,7 @@ def _pipe(left: socket.socket, right: socket.socket) -> None:
     """Copy bytes both ways until either side closes."""
     try:
         while True:
-            readable, _, _ = select.select([left, right], [], [], 30)
+            readable, _writable, _errored = select.select([left, right], [], [], 30)
             if not readable:
                 return
             for sock in readable:

@@ -40,10 +40,10 @@ def _raw_exchange(sandbox: Any, method: str, path: str, body: Optional[dict] = N
             if not chunk:
                 break
             received += chunk
-    headers, _, rest = received.partition(b"\r\n\r\n")
+    headers, _sep, rest = received.partition(b"\r\n\r\n")
     length = None
     for line in headers.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
+        name, _sep, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value.strip())
     return received, length, rest

@@ -78,7 +78,7 @@ def test_default_store_is_in_memory_and_banner_names_url_and_token() -> None:
     )
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline().strip() for _ in range(5)]
+        lines = [process.stdout.readline().strip() for _line in range(5)]
     finally:
         process.terminate()
         process.wait(timeout=10)
