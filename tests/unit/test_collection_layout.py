@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
 from pathlib import Path
 from typing import List
 
@@ -85,3 +86,18 @@ def test_execution_environment_names_the_runtime_requirements():
         if line.strip() and not line.startswith("#")
     }
     assert {"requests", "idna"} <= names
+
+
+@pytest.mark.parametrize("shipped", ["plugins", "roles", "playbooks", "meta", "extensions", "docs/docsite"])
+def test_build_ignore_keeps_what_the_collection_ships(shipped):
+    # ansible-galaxy matches build_ignore with fnmatch against every file's and directory's relative path, and
+    # fnmatch's * crosses "/", so a loose pattern can silently drop content from the artifact.
+    patterns = yaml.safe_load((REPO_ROOT / "galaxy.yml").read_text(encoding="utf-8"))["build_ignore"]
+    dropped = []
+    for path in (REPO_ROOT / shipped).rglob("*"):
+        relative = path.relative_to(REPO_ROOT).as_posix()
+        if "__pycache__" in relative:
+            continue
+        if any(fnmatch.fnmatch(relative, pattern) for pattern in patterns):
+            dropped.append(relative)
+    assert not dropped
