@@ -100,8 +100,12 @@ sanity: venv $(ANSIBLE_TEST_CACHE)/.standin-stamp ## ansible-test sanity on a co
 		&& PATH="$(CURDIR)/$(PY39_BIN):$(CURDIR)/$(VENV)/bin:$$PATH" \
 			ansible-test sanity --local --python 3.9 --test compile --test import --color no; fi
 
+# Roles and playbooks, then the modules' documented EXAMPLES (written out as playbooks).
 ansible-lint: venv collection-link
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint --profile production
+	$(PY) tests/utils/module_examples.py $(BUILD)/module-examples
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint --profile production -c .ansible-lint \
+		$(BUILD)/module-examples/*.yml
 
 changelog-lint: venv
 	$(VENV)/bin/antsibull-changelog lint
