@@ -106,8 +106,9 @@ def test_store_and_timers_survive_a_restart(start_sandbox: Any, wait_until: Any)
     ledger_before = server.ledger()
 
     server.stop()
-    # Let the timers fall due while the server is down.
-    wait_until(lambda: datetime.datetime.now(datetime.timezone.utc).timestamp() > _epoch(quick) + 1.5, timeout=10)
+    # Let the timers fall due while the server is down: the dates are cut to whole seconds and the transfer
+    # started after the registration, so allow two seconds beyond the one-second delays.
+    wait_until(lambda: datetime.datetime.now(datetime.timezone.utc).timestamp() > _epoch(quick) + 3, timeout=10)
     server.start()
 
     assert server.api("GET", f"domains/{quick['id']}/")[2]["status"] == "active"
