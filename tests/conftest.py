@@ -18,6 +18,24 @@ from typing import Any, Callable, Iterator, List, Optional, Tuple
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# ansible-playbook and the unit tests find the work tree as vpsorg.domains through this path.
+COLLECTIONS_PATH = REPO_ROOT / ".build" / "collections"
+
+
+def link_collection() -> None:
+    """Link the work tree as ansible_collections/vpsorg/domains and make it importable (`make collection-link`)."""
+    link = COLLECTIONS_PATH / "ansible_collections" / "vpsorg" / "domains"
+    if not (link.is_symlink() and link.resolve() == REPO_ROOT):
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(REPO_ROOT, target_is_directory=True)
+    if str(COLLECTIONS_PATH) not in sys.path:
+        sys.path.insert(0, str(COLLECTIONS_PATH))
+
+
+# Before any test module is imported, so they can import the collection at the top.
+link_collection()
 DEMO_TOKEN = "sandbox-demo-token"
 # The values every test starts from; `sandbox` puts the server's config back to these.
 START_CONFIG = {

@@ -14,21 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-COLLECTIONS_PATH = REPO_ROOT / ".build" / "collections"
+# Linked by tests/conftest.py before any test runs.
+COLLECTIONS_PATH = Path(__file__).resolve().parents[2] / ".build" / "collections"
 CALLBACK_DIR = Path(__file__).resolve().parent / "callback_plugins"
 BIN_DIR = Path(sys.executable).parent
-
-
-def _ensure_collection_link() -> None:
-    """Make the work tree importable as vpsorg.domains without building it."""
-    link = COLLECTIONS_PATH / "ansible_collections" / "vpsorg" / "domains"
-    if link.is_symlink() and link.resolve() == REPO_ROOT:
-        return
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(REPO_ROOT, target_is_directory=True)
 
 
 @dataclass
@@ -86,7 +75,6 @@ def base_environment(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def run_playbook(sandbox, tmp_path: Path):
     """Run tasks (or a playbook file) with real ansible-playbook against the sandbox."""
-    _ensure_collection_link()
     counter = {"runs": 0}
 
     def _run(

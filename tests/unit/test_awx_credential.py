@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -15,17 +14,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CREDENTIAL_TYPE = REPO_ROOT / "extensions" / "awx" / "credential_type_vpsorg.yml"
 DOC_FRAGMENT = REPO_ROOT / "plugins" / "doc_fragments" / "connection.py"
-_COLLECTIONS = REPO_ROOT / ".build" / "collections"
 
 
 def _connection_spec() -> Dict[str, Dict[str, Any]]:
     """The modules' connection argument spec, imported from the collection."""
-    link = _COLLECTIONS / "ansible_collections" / "vpsorg" / "domains"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(REPO_ROOT, target_is_directory=True)
-    if str(_COLLECTIONS) not in sys.path:
-        sys.path.insert(0, str(_COLLECTIONS))
     from ansible_collections.vpsorg.domains.plugins.module_utils._base import connection_argument_spec
 
     return connection_argument_spec()

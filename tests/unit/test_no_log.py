@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import sys
 from pathlib import Path
 from typing import Any, Dict
 
@@ -13,7 +12,6 @@ import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-COLLECTIONS_PATH = REPO_ROOT / ".build" / "collections"
 MODULE_NAMES = sorted(path.stem for path in (REPO_ROOT / "plugins" / "modules").glob("*.py"))
 # Options that carry a secret by name, whatever module they appear in.
 KNOWN_SECRETS = {"api_token", "auth_code"}
@@ -31,20 +29,8 @@ class _Captured(Exception):
         self.kwargs = kwargs
 
 
-def _link_collection() -> None:
-    link = COLLECTIONS_PATH / "ansible_collections" / "vpsorg" / "domains"
-    if not (link.is_symlink() and link.resolve() == REPO_ROOT):
-        link.parent.mkdir(parents=True, exist_ok=True)
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(REPO_ROOT, target_is_directory=True)
-    if str(COLLECTIONS_PATH) not in sys.path:
-        sys.path.insert(0, str(COLLECTIONS_PATH))
-
-
 def _spec_of(module_name: str, monkeypatch: pytest.MonkeyPatch) -> Dict[str, Any]:
     """The argument spec the module passes to AnsibleModule when it runs (connection options included)."""
-    _link_collection()
     from ansible.module_utils import basic
 
     def _capture(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -98,7 +84,6 @@ def test_aliases_of_secrets_are_not_secret_names_without_no_log(
 
 
 def test_connection_spec_hides_the_token() -> None:
-    _link_collection()
     from ansible_collections.vpsorg.domains.plugins.module_utils._base import connection_argument_spec
 
     spec = connection_argument_spec()
@@ -107,7 +92,6 @@ def test_connection_spec_hides_the_token() -> None:
 
 
 def test_client_repr_never_shows_the_token() -> None:
-    _link_collection()
     from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiClient
 
     token = "tok-repr-Q7vX2mZ9"

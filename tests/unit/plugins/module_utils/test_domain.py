@@ -3,18 +3,11 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".build" / "collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible_collections.vpsorg.domains.plugins.module_utils import _domain as dom  # noqa: E402
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown  # noqa: E402
+from ansible_collections.vpsorg.domains.plugins.module_utils import _domain as dom
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 

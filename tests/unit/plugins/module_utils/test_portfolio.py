@@ -3,21 +3,14 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".build" / "collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible_collections.vpsorg.domains.plugins.module_utils import _portfolio as portfolio  # noqa: E402
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError  # noqa: E402
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue  # noqa: E402
+from ansible_collections.vpsorg.domains.plugins.module_utils import _portfolio as portfolio
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 VPS_NS = ["ns1.vps.org", "ns2.vps.org"]

@@ -3,17 +3,10 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
-
-_COLLECTIONS = Path(__file__).resolve().parents[4] / ".build" / "collections"
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible_collections.vpsorg.domains.plugins.module_utils import _transfer as transfer  # noqa: E402
+from ansible_collections.vpsorg.domains.plugins.module_utils import _transfer as transfer
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -4,26 +4,14 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
-
-_REPO = Path(__file__).resolve().parents[4]
-_COLLECTIONS = _REPO / ".build" / "collections"
-_LINK = _COLLECTIONS / "ansible_collections" / "vpsorg" / "domains"
-if not _LINK.exists():
-    _LINK.parent.mkdir(parents=True, exist_ok=True)
-    _LINK.symlink_to(_REPO)
-if str(_COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(_COLLECTIONS))
-
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
-from ansible_collections.vpsorg.domains.plugins.doc_fragments.connection import ModuleDocFragment  # noqa: E402
-from ansible_collections.vpsorg.domains.plugins.module_utils._base import connection_argument_spec  # noqa: E402
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError  # noqa: E402
-from ansible_collections.vpsorg.domains.plugins.modules import vps_domain, vps_domain_info  # noqa: E402
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.vpsorg.domains.plugins.doc_fragments.connection import ModuleDocFragment
+from ansible_collections.vpsorg.domains.plugins.module_utils._base import connection_argument_spec
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
+from ansible_collections.vpsorg.domains.plugins.modules import vps_domain, vps_domain_info
 
 CONNECTION = {"api_token": "unit-test-token", "api_url": "http://127.0.0.1:9/api/v1"}
 
