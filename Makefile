@@ -69,8 +69,10 @@ ruff: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# pytest exits 5 when it collected no test: say so, and fail, since a run that checked nothing proves nothing.
 pytest: venv collection-link
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "pytest collected no tests (PYTEST_ARGS='$(PYTEST_ARGS)')" >&2; fi; exit $$rc; }
 
 $(ANSIBLE_TEST_CACHE)/.standin-stamp: tests/utils/get_pip_standin.py
 	@mkdir -p $(ANSIBLE_TEST_CACHE)
