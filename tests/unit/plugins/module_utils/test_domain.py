@@ -590,6 +590,18 @@ def test_update_in_check_mode_writes_nothing_and_predicts():
     assert client.writes == []
 
 
+def test_years_are_ignored_for_a_domain_already_in_the_account():
+    client = FakeClient([listed()])
+    result = run_task(client, allow_registration=True, years=5, auto_renew=True)
+    assert result["changed"] is False
+    assert "registration" not in result
+    assert client.calls == [("find_domains", "example-shop.com")]
+    client = FakeClient([listed()])
+    result = run_task(client, allow_registration=True, years=5, auto_renew=False)
+    assert client.writes == [("update_domain", 101, {"auto_renew": False})]
+    assert "years" not in result["diff"]["after"]
+
+
 def test_registration_needs_allow_registration():
     client = FakeClient(register=dict(REGISTERED))
     with pytest.raises(dom.DomainError) as caught:
