@@ -455,8 +455,12 @@ def report(plan: PortfolioPlan, *, check_mode: bool, register_missing: bool) -> 
     }
 
 
-def diffs(plan: PortfolioPlan) -> List[Dict[str, Any]]:
-    """One diff per changing domain, in the form Ansible's diff mode shows."""
+def diffs(plan: PortfolioPlan, *, applied_only: bool = False) -> List[Dict[str, Any]]:
+    """One diff per changing domain, in the form Ansible's diff mode shows.
+
+    After a real run (`applied_only`), a write that failed changed nothing, so it has no diff; its error is in
+    the report instead.
+    """
     return [
         {
             "before_header": f"{change.name} (not in the account)" if change.action == "register" else change.name,
@@ -465,7 +469,7 @@ def diffs(plan: PortfolioPlan) -> List[Dict[str, Any]]:
             "after": _yaml_text(change.after),
         }
         for change in plan.changes
-        if change.after
+        if change.after and (change.done or not applied_only)
     ]
 
 

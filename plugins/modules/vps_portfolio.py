@@ -32,7 +32,8 @@ attributes:
     description: Plans and reports what would change, and sends no change.
     support: full
   diff_mode:
-    description: Shows, for every domain that changes, the settings before and after.
+    description: Shows, for every domain that changes, the settings before and after; after a real run, only the
+      writes that were applied (a failed write is reported in RV(changes) instead).
     support: full
 options:
   settings:
@@ -361,7 +362,7 @@ def main() -> None:
     result = report(plan, check_mode=module.check_mode, register_missing=register_missing)
     result["changed"] = result["summary"]["changed"] > 0
     if module._diff:
-        result["diff"] = diffs(plan)
+        result["diff"] = diffs(plan, applied_only=not module.check_mode)
     problems = result["errors"]
     if problems:
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")

@@ -387,6 +387,22 @@ def test_one_failed_write_does_not_stop_the_others(run_playbook, sandbox):
     assert all(account[f"more-{n}.com"]["locked"] for n in range(6))
 
 
+def test_diff_of_a_real_run_shows_only_the_applied_writes(run_playbook, sandbox):
+    sandbox.add_fault(
+        method="PUT", path_prefix="/api/v1/domains/104/", status=400, body={"locked": ["Refused by the registry."]}
+    )
+    run = run_playbook([portfolio_task(settings={"locked": True})], diff=True)
+    result = run.result(TASK)
+    assert run.status(TASK) == "failed"
+    assert sandbox.faults() == []
+    assert sorted(path for path, _body in puts(sandbox.journal())) == ["/api/v1/domains/102/", "/api/v1/domains/104/"]
+    # The refused write changed nothing, so only the applied one is shown as a change.
+    shown = [(diff["before_header"], diff["after"]) for diff in result["diff"]]
+    assert shown == [("example-blog.net", "locked: true\n")]
+    assert change(result, "transfer-me.org")["error"]
+    assert domains_by_name(sandbox)["transfer-me.org"]["locked"] is False
+
+
 def test_a_429_mid_run_pauses_and_every_change_is_still_applied(run_playbook, sandbox):
     for n in range(8):
         sandbox.seed_domain(domain_name=f"busy-{n}.com", auto_renew=False)

@@ -524,3 +524,12 @@ class TestReport:
                 "after": "locked: true\nnameservers:\n  - ns1.vps.org\n  - ns2.vps.org\n",
             },
         ]
+
+    def test_diffs_after_a_real_run_leave_out_failed_writes(self):
+        plan = plan_for(domains=[{"name": "transfer-me.org"}, {"name": "example-blog.net"}])
+        changes = by_name(plan)
+        changes["transfer-me.org"].done = True
+        changes["example-blog.net"].error = "refused"
+        assert [diff["before_header"] for diff in portfolio.diffs(plan, applied_only=True)] == ["transfer-me.org"]
+        # Check mode applies nothing and still shows every planned change.
+        assert len(portfolio.diffs(plan)) == 2
