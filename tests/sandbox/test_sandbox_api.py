@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import threading
 import urllib.parse
 from datetime import datetime, timezone
@@ -142,6 +144,27 @@ def test_pagination_over_four_pages(sandbox: Any) -> None:
     for bad in ("5", "0", "-1", "x"):
         status, _headers, body = sandbox.api("GET", "domains/", params={"page": bad})
         assert (status, body) == (404, {"detail": "Invalid page."})
+
+
+def test_page_links_use_the_host_the_client_asked_for(sandbox: Any) -> None:
+    # DRF builds absolute links from the request's Host header, so a client behind a name or proxy gets its own.
+    sandbox.configure(page_size=2)
+    port = urllib.parse.urlsplit(sandbox.root_url).port
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(
+            "GET",
+            "/api/v1/domains/?page=2&search=example",
+            headers={"Host": f"sandbox.invalid:{port}", "Authorization": f"Bearer {sandbox.token}"},
+        )
+        response = connection.getresponse()
+        body = json.loads(response.read())
+    finally:
+        connection.close()
+    assert response.status == 200, body
+    assert body["previous"] == f"http://sandbox.invalid:{port}/api/v1/domains/?search=example"
+    assert body["next"] is None
+    assert body["count"] == 3
 
 
 def test_pagination_keeps_filters_in_links(sandbox: Any) -> None:
@@ -319,6 +342,14 @@ def test_exact_balance_is_enough(sandbox: Any) -> None:
     sandbox.add_account("exact", "exact-token", 12.99)
     assert sandbox.api("POST", "domains/", {"domain_name": "just-enough.com"}, token="exact-token")[0] == 201
     assert _balance(sandbox, "exact") == 0.0
+
+
+def test_one_cent_short_is_402(sandbox: Any) -> None:
+    sandbox.add_account("short", "short-token", 12.98)
+    status, _headers, body = sandbox.api("POST", "domains/", {"domain_name": "not-quite.com"}, token="short-token")
+    assert status == 402, body
+    assert _balance(sandbox, "short") == 12.98
+    assert sandbox.ledger() == []
 
 
 def test_pending_becomes_active_after_the_activation_delay(sandbox: Any, wait_until: Any) -> None:
