@@ -153,6 +153,33 @@ def test_the_report_names_what_is_skipped_missing_and_not_renewing(run_playbook,
     assert puts(sandbox.journal()) == [("/api/v1/domains/104/", {"locked": True})]
 
 
+def test_expiry_warning_days_and_statuses_reach_the_module(run_playbook, sandbox):
+    # Demo data: example-blog.net expires in 20 days, example-labs.io in 200; both renew themselves after this.
+    expired = sandbox.seed_domain(domain_name="gone-already.com", status="expired", auto_renew=False)
+    run = run_playbook(
+        role(
+            portfolio_settings={"auto_renew": True},
+            portfolio_statuses=["active", "expired"],
+            portfolio_expiry_warning_days=250,
+        ),
+        ignore_errors=False,
+    )
+    assert run.rc == 0, run.output
+    result = task(run, MODULE_TASK)["result"]
+    assert result["invocation"]["module_args"]["expiry_warning_days"] == 250
+    assert result["invocation"]["module_args"]["statuses"] == ["active", "expired"]
+    expiring = [item["name"] for item in result["expiring"]]
+    assert "example-labs.io" in expiring and "example-blog.net" in expiring
+    assert "example-shop.com" not in expiring  # 400 days away
+    assert result["skipped_domains"] == []
+    lines = report_lines(run)
+    assert lines[0].endswith(f"{len(expiring)} expiring within 250 days")
+    assert "Expiring within 250 days:" in lines
+    assert sorted(path for path, _body in puts(sandbox.journal())) == sorted(
+        ["/api/v1/domains/102/", f"/api/v1/domains/{expired['id']}/"]
+    )
+
+
 def test_a_second_run_changes_nothing(run_playbook, sandbox):
     assert run_playbook(role(portfolio_settings=STRICT), ignore_errors=False).rc == 0
     sandbox.clear_journal()
