@@ -327,6 +327,20 @@ def test_missing_names_are_registered_when_asked(run_playbook, sandbox):
     assert len(sandbox.ledger()) == 1
 
 
+def test_check_mode_predicts_a_registration_without_spending(run_playbook, sandbox):
+    task = portfolio_task(settings={"locked": True}, domains=[{"name": "brand-new-shop.com"}], register_missing=True)
+    run = run_playbook([task], check=True, diff=True)
+    result = run.result(TASK)
+    assert run.status(TASK) == "changed", result
+    assert result["summary"]["changed"] == 1
+    assert result["summary"]["missing"] == 1
+    planned = change(result, "brand-new-shop.com")
+    assert (planned["action"], planned["id"], planned["after"]) == ("register", None, {"locked": True})
+    assert [diff["after_header"] for diff in result["diff"]] == ["brand-new-shop.com (registered)"]
+    assert writes(sandbox.journal()) == []
+    assert sandbox.ledger() == []
+
+
 def test_a_name_taken_elsewhere_fails_that_domain_only(run_playbook, sandbox):
     run = run_playbook(
         [
