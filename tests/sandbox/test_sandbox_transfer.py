@@ -107,6 +107,16 @@ def test_domain_younger_than_60_days_is_refused(sandbox: Any) -> None:
     assert [entry["domain_name"] for entry in sandbox.ledger()] == ["mature-one.com"]
 
 
+def test_sixty_days_is_the_boundary(sandbox: Any) -> None:
+    almost = _seed_elsewhere(sandbox, "almost-old.com", registration_date=_days_ago(59))
+    status, _headers, body = sandbox.api("POST", f"domains/{almost['id']}/transfer/", {"auth_code": "EPP-GOOD"})
+    assert status == 400, body
+    assert "60 days" in body["detail"]
+    old_enough = _seed_elsewhere(sandbox, "old-enough.com", registration_date=_days_ago(60))
+    assert sandbox.api("POST", f"domains/{old_enough['id']}/transfer/", {"auth_code": "EPP-GOOD"})[0] == 200
+    assert [entry["domain_name"] for entry in sandbox.ledger()] == ["old-enough.com"]
+
+
 def test_domain_already_at_vps_org_is_refused(sandbox: Any) -> None:
     status, _headers, body = sandbox.api("POST", "domains/101/transfer/", {"auth_code": "anything"})
     assert status == 400
