@@ -132,6 +132,8 @@ changelog-preview: venv ## Print the changelog the next release would get (chang
 		&& cat CHANGELOG.md
 
 # --- version matrix --------------------------------------------------------------------------------------------
+# Kept between runs: make would otherwise delete these pattern-made stamps and rebuild the venvs every time.
+.PRECIOUS: .venv-%/.stamp
 .venv-%/.stamp: requirements.txt requirements-matrix.txt
 	@test -x .venv-$*/bin/python || PYENV_VERSION=$(MATRIX_PYENV_$*) $(MATRIX_PYTHON_$*) -m venv .venv-$*
 	.venv-$*/bin/python -m pip install --quiet --upgrade pip

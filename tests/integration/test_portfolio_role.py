@@ -165,9 +165,8 @@ def test_expiry_warning_days_and_statuses_reach_the_module(run_playbook, sandbox
         ignore_errors=False,
     )
     assert run.rc == 0, run.output
+    # Judged by their effects: ansible-core 2.21 no longer returns the module's invocation.
     result = task(run, MODULE_TASK)["result"]
-    assert result["invocation"]["module_args"]["expiry_warning_days"] == 250
-    assert result["invocation"]["module_args"]["statuses"] == ["active", "expired"]
     expiring = [item["name"] for item in result["expiring"]]
     assert "example-labs.io" in expiring and "example-blog.net" in expiring
     assert "example-shop.com" not in expiring  # 400 days away
