@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -299,3 +302,55 @@ def start_sandbox(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
     yield start
     for server in started:
         server.stop()
+
+
+def make_self_signed_certificate(directory: Path) -> Tuple[Path, Path]:
+    """A self-signed CA certificate for 127.0.0.1 and localhost, and its key, as PEM files in directory."""
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        if not shutil.which("openssl"):
+            pytest.skip("neither the cryptography package nor the openssl command is available")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-days", "30", "-subj", "/CN=vpsorg sandbox test",
+             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+             "-keyout", str(key_path), "-out", str(cert_path)],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        return cert_path, key_path
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vpsorg sandbox test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="session")
+def self_signed_certificate(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Path]:
+    """(certificate, key) PEM paths of one self-signed certificate for 127.0.0.1 and localhost."""
+    return make_self_signed_certificate(tmp_path_factory.mktemp("tls"))

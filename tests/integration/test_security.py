@@ -11,7 +11,6 @@ import json
 import select
 import socket
 import ssl
-import subprocess
 import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -220,66 +219,6 @@ def _non_loopback_address() -> Optional[str]:
     return None if ipaddress.ip_address(address).is_loopback else address
 
 
-def _self_signed(directory: Path) -> Tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 and localhost, and its key (PEM files)."""
-    cert_path, key_path = directory / "sandbox-cert.pem", directory / "sandbox-key.pem"
-    try:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
-    except ImportError:
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-days",
-                "30",
-                "-subj",
-                "/CN=vpsorg sandbox test",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                "-keyout",
-                str(key_path),
-                "-out",
-                str(cert_path),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        return cert_path, key_path
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vpsorg sandbox test")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
 def _conn(url: str, token: str = TOKEN, **extra: Any) -> Dict[str, Any]:
     return dict({"api_url": url, "api_token": token}, **extra)
 
@@ -466,9 +405,9 @@ def test_plain_http_refused_unless_loopback(sandbox: Any, run_playbook: Any) -> 
 
 
 @pytest.fixture
-def tls_sandbox(sandbox: Any, tmp_path: Path):
+def tls_sandbox(sandbox: Any, tmp_path: Path, self_signed_certificate: Tuple[Path, Path]):
     """A second sandbox process serving HTTPS with a self-signed certificate."""
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_certificate
     server = type(sandbox)(tmp_path / "tls-sandbox", extra_args=("--tls-cert", str(cert), "--tls-key", str(key)))
     server.ssl_context = ssl.create_default_context(cafile=str(cert))
     server.start()

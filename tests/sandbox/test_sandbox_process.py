@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import shutil
 import socket
 import ssl
 import subprocess
@@ -140,54 +139,8 @@ def test_restart_of_the_shared_server_keeps_url_and_data(sandbox: Any) -> None:
 
 
 # -- TLS ---------------------------------------------------------------------------------------------
-def _self_signed(directory: Path) -> Tuple[Path, Path]:
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    try:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
-    except ImportError:
-        if not shutil.which("openssl"):
-            pytest.skip("neither the cryptography package nor the openssl command is available")
-        command = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
-        command += ["-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1"]
-        command += ["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
-        subprocess.run(
-            command,
-            check=True,
-            capture_output=True,
-        )
-        return cert, key
-    private_key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(private_key, hashes.SHA256())
-    )
-    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key.write_bytes(
-        private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert, key
-
-
-def test_tls(start_sandbox: Any, tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+def test_tls(start_sandbox: Any, self_signed_certificate: Tuple[Path, Path]) -> None:
+    cert, key = self_signed_certificate
     trusting = ssl.create_default_context(cafile=str(cert))
     server = start_sandbox("--tls-cert", str(cert), "--tls-key", str(key), name="tls", ssl_context=trusting)
     assert server.api_url.startswith("https://127.0.0.1:")

@@ -37,17 +37,6 @@ BASE = "https://api.test/api/v1"
 REPO = Path(__file__).resolve().parents[4]
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Proxy, CA bundle and netrc settings of the machine running the tests must not leak in."""
-    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC"):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-
-
 class Reply:
     """One scripted HTTP answer."""
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -18,16 +16,6 @@ import pytest
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiClient, ApiError, OutcomeUnknown
 
 TOKEN = "wire-test-token-5f2c"
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC"):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
 
 
 class ScriptedServer:
@@ -171,28 +159,10 @@ def test_proxies_from_the_environment_carry_the_request(
 # -- TLS -------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def self_signed(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a certificate")
-    directory = tmp_path_factory.mktemp("tls")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return cert, key
-
-
 @pytest.fixture
-def tls_server(self_signed: Tuple[Path, Path]) -> Iterator[ScriptedServer]:
+def tls_server(self_signed_certificate: Tuple[Path, Path]) -> Iterator[ScriptedServer]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*self_signed)
+    context.load_cert_chain(*self_signed_certificate)
     instance = ScriptedServer(tls_context=context)
     yield instance
     instance.stop()
@@ -213,17 +183,17 @@ def test_a_self_signed_certificate_fails_clearly_without_retry(tls_server: Scrip
     assert time.monotonic() - started < 30
 
 
-def test_ca_path_trusts_a_private_ca(tls_server: ScriptedServer, self_signed: Tuple[Path, Path]) -> None:
+def test_ca_path_trusts_a_private_ca(tls_server: ScriptedServer, self_signed_certificate: Tuple[Path, Path]) -> None:
     tls_server.script = [("json", 200, {"count": 0, "next": None, "results": []})]
-    client, _sleeps = client_for(tls_server.port, scheme="https", ca_path=str(self_signed[0]))
+    client, _sleeps = client_for(tls_server.port, scheme="https", ca_path=str(self_signed_certificate[0]))
     assert client.list_domains() == []
     assert tls_server.seen[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
 
 
 def test_requests_ca_bundle_trusts_a_private_ca(
-    tls_server: ScriptedServer, self_signed: Tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    tls_server: ScriptedServer, self_signed_certificate: Tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(self_signed[0]))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(self_signed_certificate[0]))
     tls_server.script = [("json", 200, {"id": 101})]
     client, _sleeps = client_for(tls_server.port, scheme="https")
     assert client.get_domain(101) == {"id": 101}
