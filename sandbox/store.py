@@ -361,16 +361,10 @@ class Store:
             taken = db.execute("SELECT 1 FROM registry WHERE domain_name = ?", (name,)).fetchone()
             if taken or db.execute("SELECT 1 FROM domains WHERE domain_name = ?", (name,)).fetchone():
                 raise ApiError(400, {"domain_name": [f"Domain '{name}' is already registered."]})
-            balance = db.execute("SELECT balance_cents FROM accounts WHERE label = ?", (account,)).fetchone()[0]
-            if balance < cost:
-                raise ApiError(
-                    402,
-                    {
-                        "detail": f"Insufficient balance: registering {name} for {years} year(s) costs "
-                        f"{money(cost):.2f} USD; the account balance is {money(balance):.2f} USD."
-                    },
-                )
-            db.execute("UPDATE accounts SET balance_cents = balance_cents - ? WHERE label = ?", (cost, account))
+            self._charge(
+                db, account, name, kind="registration", cents=cost, now=now,
+                what=f"registering {name} for {years} year(s)",
+            )  # fmt: skip
             fields = {
                 "domain_name": name,
                 "status": "pending",
@@ -384,7 +378,6 @@ class Store:
                 "activate_at": now.timestamp() + self.config.activation_delay,
             }
             domain_id = self._insert_domain(db, account, fields, now)
-            self._charge(db, account, name, kind="registration", cents=cost, now=now)
             row = self._own(db, account, domain_id)
         answer = self._detail(row)
         answer.update(
@@ -453,16 +446,10 @@ class Store:
             if tld not in PRICES_CENTS:
                 raise ApiError(400, {"detail": f"Transfers of .{tld} domains are not supported."})
             fee = PRICES_CENTS[tld]
-            balance = db.execute("SELECT balance_cents FROM accounts WHERE label = ?", (account,)).fetchone()[0]
-            if balance < fee:
-                raise ApiError(
-                    402,
-                    {
-                        "detail": f"Insufficient balance: the transfer of {name} (including one year of renewal) "
-                        f"costs {money(fee):.2f} USD; the account balance is {money(balance):.2f} USD."
-                    },
-                )
-            db.execute("UPDATE accounts SET balance_cents = balance_cents - ? WHERE label = ?", (fee, account))
+            self._charge(
+                db, account, name, kind="transfer", cents=fee, now=now,
+                what=f"the transfer of {name} (including one year of renewal)",
+            )  # fmt: skip
             due = now.timestamp() + self.config.transfer_delay
             estimated = iso(datetime.fromtimestamp(due, timezone.utc))
             db.execute(
@@ -471,7 +458,6 @@ class Store:
                 " auto_renew = ?, updated_date = ? WHERE id = ?",
                 (iso(now), estimated, due, int(auto_renew), iso(now), domain_id),
             )
-            self._charge(db, account, name, kind="transfer", cents=fee, now=now)
         return {
             "id": domain_id,
             "domain_name": name,
@@ -483,7 +469,20 @@ class Store:
             "next_steps": list(NEXT_STEPS),
         }
 
-    def _charge(self, db: sqlite3.Connection, account: str, name: str, *, kind: str, cents: int, now: datetime) -> None:
+    def _charge(
+        self, db: sqlite3.Connection, account: str, name: str, *, kind: str, cents: int, now: datetime, what: str
+    ) -> None:
+        """Debit the account and write the ledger, or 402; in the caller's transaction, so a refusal stores nothing."""
+        balance = db.execute("SELECT balance_cents FROM accounts WHERE label = ?", (account,)).fetchone()[0]
+        if balance < cents:
+            raise ApiError(
+                402,
+                {
+                    "detail": f"Insufficient balance: {what} costs {money(cents):.2f} USD; "
+                    f"the account balance is {money(balance):.2f} USD."
+                },
+            )
+        db.execute("UPDATE accounts SET balance_cents = balance_cents - ? WHERE label = ?", (cents, account))
         db.execute(
             "INSERT INTO ledger (time, account, domain_name, kind, amount_cents) VALUES (?, ?, ?, ?, ?)",
             (iso_ms(now), account, name, kind, cents),
