@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict
+import traceback
+from typing import Any, Callable, Dict
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import (
@@ -14,7 +15,8 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._client import (
     ApiClient,
     ApiError,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import HAS_IDNA, IDNA_IMPORT_ERROR
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import HAS_IDNA, IDNA_IMPORT_ERROR, InvalidValue
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
 
 
 def connection_argument_spec() -> Dict[str, Dict[str, Any]]:
@@ -73,3 +75,32 @@ def fail_from_api_error(module: AnsibleModule, error: Exception, **result: Any) 
     if isinstance(error, ApiError):
         module.fail_json(msg=str(error), failure=error.to_failure(), **result)
     module.fail_json(msg=str(error), **result)
+
+
+def run_module(module: AnsibleModule, task: Callable[[], Dict[str, Any]]) -> None:
+    """Run a module's task and end the module: the one path by which every module succeeds or fails.
+
+    The task returns the result dict (with `warnings` and `diff` when it has them) or raises: InvalidValue (a
+    wrong option value), TaskError (a rule refused the task or a step failed; carries the partial result) or
+    ApiError (an API call failed before anything changed). Anything else is a defect, reported as one clear
+    message instead of a traceback (the traceback goes to `exception`, shown at -vvv).
+    """
+    try:
+        result = task()
+    except InvalidValue as error:
+        module.fail_json(msg=str(error))
+    except TaskError as error:
+        module.fail_json(**error.to_result())
+    except ApiError as error:
+        module.fail_json(msg=str(error), failure=error.to_failure())
+    except Exception as error:  # the one place a defect becomes a readable failure
+        module.fail_json(
+            msg=f"unexpected error in {module._name}: {type(error).__name__}: {error} (please report this)",
+            exception=traceback.format_exc(),
+        )
+    for warning in result.pop("warnings", ()):
+        module.warn(warning)
+    diff = result.pop("diff", None)
+    if module._diff and diff is not None:
+        result["diff"] = diff
+    module.exit_json(**result)

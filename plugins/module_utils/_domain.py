@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
 
 # The settings a user can manage on a domain, in the order they are shown.
 SETTINGS = ("auto_renew", "privacy_protection", "locked", "nameservers")
@@ -29,25 +29,8 @@ Sleep = Callable[[float], Any]
 Clock = Callable[[], float]
 
 
-class DomainError(Exception):
-    """A rule refused the task or an outcome is unclear; `msg` says why and what to do.
-
-    `result` holds what the task returns beside `msg` (for example `changed: true` and the `domain` after a
-    registration that succeeded before a later step failed); `api_error` the API answer behind it, if any.
-    """
-
-    def __init__(self, msg: str, api_error: Optional[ApiError] = None, **result: Any) -> None:
-        super().__init__(msg)
-        self.msg = msg
-        self.api_error = api_error
-        self.result = result
-
-    def to_result(self) -> Dict[str, Any]:
-        """The keyword arguments for fail_json."""
-        result = dict(self.result, msg=self.msg)
-        if self.api_error is not None:
-            result["failure"] = self.api_error.to_failure()
-        return result
+# The task error of vps_domain is the collection's one task error.
+DomainError = TaskError
 
 
 class WaitTimeout(DomainError):
@@ -390,51 +373,6 @@ def plan_removal(domain: Mapping[str, Any], auto_renew: Optional[bool]) -> Remov
 
 
 # -- reading the account ---------------------------------------------------------------------------------
-_ISO_TIME = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})(?:[T ](?P<clock>\d{2}:\d{2}(?::\d{2})?)(?P<fraction>\.\d+)?)?"
-    r"\s*(?P<zone>[Zz]|[+-]\d{2}:?\d{2})?$"
-)
-
-
-def parse_api_time(value: Any) -> Optional[datetime]:
-    """An API date or date-time ("2026-01-15T10:30:00Z", "2026-01-15") as an aware UTC datetime; None if not one."""
-    if not isinstance(value, str):
-        return None
-    match = _ISO_TIME.match(value.strip())
-    if not match:
-        return None
-    clock_part = match.group("clock") or "00:00:00"
-    if len(clock_part) == 5:
-        clock_part += ":00"
-    zone = match.group("zone") or "+00:00"
-    if zone in ("Z", "z"):
-        zone = "+00:00"
-    elif ":" not in zone:
-        zone = f"{zone[:3]}:{zone[3:]}"
-    # fromisoformat before Python 3.11 takes only 3 or 6 digits of a second's fraction.
-    fraction = match.group("fraction")
-    fraction = fraction[:7].ljust(7, "0") if fraction else ""
-    try:
-        parsed = datetime.fromisoformat(f"{match.group('date')}T{clock_part}{fraction}{zone}")
-    except ValueError:
-        return None
-    return parsed.astimezone(timezone.utc)
-
-
-def expiring_within(
-    domains: Iterable[Mapping[str, Any]], days: int, now: Optional[datetime] = None
-) -> List[Dict[str, Any]]:
-    """The domains whose expiration_date falls between now and `days` days from now (expired ones excluded)."""
-    now = now or datetime.now(timezone.utc)
-    limit = now + timedelta(days=days)
-    selected = []
-    for domain in domains:
-        expires = parse_api_time(domain.get("expiration_date"))
-        if expires is not None and now <= expires <= limit:
-            selected.append(dict(domain))
-    return selected
-
-
 def sort_domains(domains: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
     """By name, then id: the order vps_domain_info returns."""
     return sorted(

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import fnmatch
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
 from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
     DomainError,
-    parse_api_time,
     plan_update,
     register_domain_safely,
     registration_body,
@@ -21,6 +20,8 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
     canonical_name,
     canonical_nameservers,
 )
+from ansible_collections.vpsorg.domains.plugins.module_utils._time import expires_within
+from ansible_collections.vpsorg.domains.plugins.module_utils._time import expiry_entry as _expiry_facts
 
 BOOL_SETTINGS = ("auto_renew", "locked", "privacy_protection")
 SETTINGS = (*BOOL_SETTINGS, "nameservers")
@@ -238,20 +239,9 @@ def drift(current: Dict[str, Any], desired: Dict[str, Any]) -> Tuple[Dict[str, A
 
 def expiry_entry(name: str, domain: Dict[str, Any], days: int, now: datetime) -> Optional[Dict[str, Any]]:
     """The report line of a domain that expires within `days` of `now` or has expired; None otherwise."""
-    expires = parse_api_time(domain.get("expiration_date"))
-    if expires is None:
+    if not expires_within(domain.get("expiration_date"), days, now):
         return None
-    left = expires - now
-    if left > timedelta(days=days):
-        return None
-    return {
-        "name": name,
-        "id": domain.get("id"),
-        "expiration_date": domain.get("expiration_date"),
-        "days_left": left.days,
-        "auto_renew": domain.get("auto_renew"),
-        "status": domain.get("status"),
-    }
+    return _expiry_facts(domain, now, name=name)
 
 
 def _skip(name: str, domain: Optional[Dict[str, Any]], reason: str) -> Dict[str, Any]:

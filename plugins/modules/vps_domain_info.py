@@ -200,8 +200,9 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
     fail_from_api_error,
 )
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import expiring_within, sort_domains
+from ansible_collections.vpsorg.domains.plugins.module_utils._domain import sort_domains
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
+from ansible_collections.vpsorg.domains.plugins.module_utils._time import expiring_within
 
 ARGUMENT_SPEC = {
     "name": {"type": "str"},

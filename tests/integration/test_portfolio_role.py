@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -414,13 +415,21 @@ def test_portfolio_playbook_in_check_mode_then_for_real(run_playbook, sandbox):
 
 def test_expiry_report_playbook(run_playbook, sandbox):
     sandbox.seed_domain(domain_name="lapsed-one.com", status="expired", expiration_date="2020-01-01T00:00:00Z")
+    # Registrars keep a domain active through its grace period: past its expiry, it is listed all the same.
+    sandbox.seed_domain(
+        domain_name="in-grace.com",
+        status="active",
+        expiration_date=(datetime.now(timezone.utc) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
     run = run_playbook(playbook=PLAYBOOKS / "expiry_report.yml")
     assert run.rc == 0, run.output
     lines = task(run, "Show the table")["result"]["msg"]
     assert lines[0].split() == ["DOMAIN", "EXPIRES", "DAYS", "LEFT", "AUTO-RENEW"]
-    assert [line.split()[0] for line in lines[1:]] == ["lapsed-one.com", "example-blog.net"]
-    assert lines[2].split()[-1] == "OFF"
-    assert 19 <= int(lines[2].split()[2]) <= 20
+    assert [line.split()[0] for line in lines[1:]] == ["lapsed-one.com", "in-grace.com", "example-blog.net"]
+    assert int(lines[1].split()[2]) < -2000
+    assert int(lines[2].split()[2]) in (-2, -3)
+    assert lines[3].split()[-1] == "OFF"
+    assert 19 <= int(lines[3].split()[2]) <= 20
     assert writes(sandbox.journal()) == []
 
 

@@ -55,16 +55,19 @@ def test_filters_sort_and_shapes(run_playbook, sandbox):
     assert names(run, "Pending") == ["aaa-pending.dev"]
     assert names(run, "Search") == ["example-shop.com"]
     assert names(run, "Search and status") == ["example-blog.net", "example-labs.io", "example-shop.com"]
-    # example-blog.net expires in 20 days, example-labs.io in 200; an expired domain is never "expiring".
-    assert names(run, "Within 30 days") == ["aaa-pending.dev", "example-blog.net"]
+    # example-blog.net expires in 20 days, example-labs.io in 200; a domain past its expiry is the most urgent of
+    # all, so every window includes it, with a negative days_left.
+    assert names(run, "Within 30 days") == ["aaa-pending.dev", "example-blog.net", "expired-shop.com"]
+    assert {d["domain_name"]: d["days_left"] for d in run.result("Within 30 days")["domains"]}["expired-shop.com"] < 0
     assert names(run, "Within 30 days and active") == ["example-blog.net"]
     assert names(run, "Within 365 days") == [
         "aaa-pending.dev",
         "example-blog.net",
         "example-labs.io",
+        "expired-shop.com",
         "transfer-me.org",
     ]
-    assert run.result("Within 0 days")["domains"] == []
+    assert names(run, "Within 0 days") == ["expired-shop.com"]
     assert run.result("Nothing matches")["domains"] == []
 
     one = run.result("One by name")["domains"]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from ansible_collections.vpsorg.domains.plugins.module_utils import _domain as dom
@@ -505,43 +505,6 @@ def test_detail_without_transfer_status_warns():
     assert "does not report a transfer status" in dom.plan_removal(detail, True).warnings[0]
     # A list object has no transfer state to check yet; no warning for it.
     assert dom.plan_removal(listed(), True).warnings == []
-
-
-# -- the info filters -------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-01-15T10:30:00Z", datetime(2026, 1, 15, 10, 30, tzinfo=timezone.utc)),
-        ("2026-01-15T10:30:00.123456Z", datetime(2026, 1, 15, 10, 30, 0, 123456, tzinfo=timezone.utc)),
-        ("2026-01-15T10:30:00.1+00:00", datetime(2026, 1, 15, 10, 30, 0, 100000, tzinfo=timezone.utc)),
-        ("2026-01-15T12:30:00+02:00", datetime(2026, 1, 15, 10, 30, tzinfo=timezone.utc)),
-        ("2026-01-15T12:30+0200", datetime(2026, 1, 15, 10, 30, tzinfo=timezone.utc)),
-        ("2026-01-15", datetime(2026, 1, 15, tzinfo=timezone.utc)),
-        ("2026-01-15 10:30:00", datetime(2026, 1, 15, 10, 30, tzinfo=timezone.utc)),
-        ("15/01/2026", None),
-        ("2026-13-45", None),
-        (None, None),
-        (20260115, None),
-    ],
-)
-def test_parse_api_time(text, expected):
-    assert dom.parse_api_time(text) == expected
-
-
-def test_expiring_within_days():
-    def expiring(name, days):
-        return listed(domain_name=name, expiration_date=(NOW + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-    domains = [
-        expiring("soon.com", 20),
-        expiring("edge.com", 30),
-        expiring("later.com", 31),
-        expiring("gone.com", -1),
-        listed(domain_name="unknown.com", expiration_date=None),
-    ]
-    assert [d["domain_name"] for d in dom.expiring_within(domains, 30, NOW)] == ["soon.com", "edge.com"]
-    assert dom.expiring_within(domains, 0, NOW) == []
-    assert [d["domain_name"] for d in dom.expiring_within(domains, 365, NOW)] == ["soon.com", "edge.com", "later.com"]
 
 
 def test_sort_by_name_then_id():

@@ -314,11 +314,19 @@ def test_info_expiring_within_days_filters_locally(run_module):
         *INFO_DOMAINS,
         listed(id=104, domain_name="soon.com", expiration_date="2000-01-01T00:00:00Z"),
     ]
-    # Far in the future is in range of a large window, the past is never.
+    # Far in the future is in range of a large window; the past always is (expired, with negative days_left).
     result, _created = run_module(vps_domain_info, {"expiring_within_days": 40000}, FakeClient(domains))
-    assert [domain["domain_name"] for domain in result["domains"]] == ["example-labs.io", "example-shop.com"]
+    assert [domain["domain_name"] for domain in result["domains"]] == [
+        "example-blog.net",
+        "example-labs.io",
+        "example-shop.com",
+        "soon.com",
+    ]
     result, _created = run_module(vps_domain_info, {"expiring_within_days": 0}, FakeClient(domains))
-    assert result["domains"] == []
+    assert [(domain["domain_name"], domain["days_left"] < 0) for domain in result["domains"]] == [
+        ("example-blog.net", True),
+        ("soon.com", True),
+    ]
 
 
 def test_info_by_name_is_detail_shaped(run_module):

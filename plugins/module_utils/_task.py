@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private to vpsorg.domains: the one error type of a task (what every module_utils task raises to fail)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
+
+
+class TaskError(Exception):
+    """A task that failed: `msg` says why and what to do.
+
+    `api_error` is the API answer behind it, if any (returned as `failure`); `result` holds what the task
+    returns beside `msg`, such as `changed: true` and the `domain` after a registration that succeeded before a
+    later step failed.
+    """
+
+    def __init__(self, msg: str, api_error: Optional[ApiError] = None, **result: Any) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.api_error = api_error
+        self.result = result
+
+    def to_result(self) -> Dict[str, Any]:
+        """The keyword arguments for fail_json."""
+        result = dict(self.result, msg=self.msg)
+        if self.api_error is not None:
+            result["failure"] = self.api_error.to_failure()
+        return result
