@@ -1,343 +1,99 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private to vpsorg.domains: the one HTTP client of the VPS.org Domains API (session, retries, errors, pages)."""
+"""Private to vpsorg.domains: the VPS.org Domains API (domains, transfers, pages) on the HTTP layer of `_http`.
+
+Every module imports `ApiClient`, `ApiError` and `OutcomeUnknown` from here.
+"""
 
 from __future__ import annotations
 
-import email.utils
-import ipaddress
-import json as _json
-import math
-import random as _random
-import re
-import threading
-import time
-import traceback
-from datetime import timezone
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
-from urllib.parse import urlencode, urljoin, urlsplit
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from urllib.parse import quote, urljoin, urlsplit
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue
+from ansible_collections.vpsorg.domains.plugins.module_utils._http import (
+    _DEFAULT_PORTS,
+    COLLECTION_VERSION,
+    DEFAULT_API_URL,
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    USER_AGENT,
+    ApiError,
+    HttpClient,
+    OutcomeUnknown,
+    RetryPolicy,
+    _excerpt,
+    _origin_of,
+)
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, display_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import canonical_name as _canonical_name
 
-try:
-    import requests
-    from requests.adapters import HTTPAdapter
-    from requests.auth import AuthBase
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR: Optional[str] = traceback.format_exc()
-    AuthBase = object
-else:
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
+__all__ = [
+    "COLLECTION_VERSION",
+    "DEFAULT_API_URL",
+    "HAS_REQUESTS",
+    "REQUESTS_IMPORT_ERROR",
+    "USER_AGENT",
+    "ApiClient",
+    "ApiError",
+    "OutcomeUnknown",
+    "RetryPolicy",
+]
 
-# The collection version, kept here only: the User-Agent names it.
-COLLECTION_VERSION = "0.1.0"
-USER_AGENT = f"vpsorg.domains/{COLLECTION_VERSION}"
-DEFAULT_API_URL = "https://admin.vps.org/api/v1"
-
-# Methods whose repetition has the same effect as sending them once (RFC 9110 9.2.2).
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-
-_REDACTED = "********"
-_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
-_EXCERPT_LENGTH = 200
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-_STATUS_SUMMARIES = {
-    400: "the API refused the request as invalid (HTTP 400)",
-    401: "the API token was rejected (HTTP 401): check api_token / VPSORG_API_TOKEN",
-    402: "insufficient account balance (HTTP 402): add funds to the VPS.org account",
-    403: "access denied (HTTP 403): the API token may lack the permission",
-    404: "not found (HTTP 404)",
-    405: "method not allowed (HTTP 405): check api_url",
-    409: "conflict (HTTP 409)",
-    429: "rate limited (HTTP 429)",
-}
+# An object id as the API gives it: an integer or an opaque string (a UUID, a slug).
+DomainId = Union[int, str]
 
 
-def _status_summary(status: int) -> str:
-    if status in _STATUS_SUMMARIES:
-        return _STATUS_SUMMARIES[status]
-    if status >= 500:
-        return f"server error (HTTP {status})"
-    return f"unexpected answer (HTTP {status})"
+def _usable_id(value: Any) -> bool:
+    """Whether `value` can name an object in a URL path: an int, or a string that is not blank, `.` or `..`."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and value.strip() not in ("", ".", "..")
 
 
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, _REDACTED)
-    return _BEARER.sub(lambda match: match.group(1) + _REDACTED, text)
+def _require_id(item: Mapping[str, Any], page_path: str) -> DomainId:
+    """The id of a list item; ApiError naming the list page when the item has none that can be used."""
+    key = item.get("id")
+    if not _usable_id(key):
+        problem = "without an id" if key is None else f"with an unusable id {_excerpt(repr(key), 60)}"
+        name = item.get("domain_name")
+        shown = f" ({_excerpt(str(name), 80)})" if isinstance(name, str) and name else ""
+        raise ApiError(f"the API answered with a list item{shown} {problem}", method="GET", path=page_path)
+    return key
 
 
-def _redact_value(value: Any, secrets: Sequence[str]) -> Any:
-    if isinstance(value, str):
-        return _redact(value, secrets)
-    if isinstance(value, dict):
-        return {_redact(str(key), secrets): _redact_value(item, secrets) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redact_value(item, secrets) for item in value]
-    return value
+class ApiClient(HttpClient):
+    """The VPS.org Domains API; one instance may be shared by worker threads.
 
-
-def _excerpt(text: str, limit: int = _EXCERPT_LENGTH) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-class ApiError(Exception):
-    """An API call that failed; str() is a message a user can act on and never holds the token."""
+    Every method goes through `request()`; every object returned is free of transfer secrets (`_http`).
+    """
 
     def __init__(
         self,
-        summary: str,
-        *,
-        status: Optional[int] = None,
-        method: str = "",
-        path: str = "",
-        detail: str = "",
-        field_errors: Optional[Dict[str, List[str]]] = None,
-        secrets: Sequence[str] = (),
-    ) -> None:
-        self.summary = _redact(summary, secrets)
-        self.status = status
-        self.method = method
-        self.path = _redact(path, secrets)
-        self.detail = _redact(detail, secrets)
-        self.field_errors: Dict[str, List[str]] = _redact_value(field_errors or {}, secrets)
-        super().__init__(self.summary)
-
-    def __str__(self) -> str:
-        text = f"{self.method} {self.path}: {self.summary}" if self.method else self.summary
-        parts = []
-        if self.detail:
-            parts.append(self.detail)
-        parts.extend(f"{field}: {' '.join(messages)}" for field, messages in self.field_errors.items())
-        if parts:
-            # A summary that already carries advice after a colon reads better with the details after a semicolon.
-            text += ("; " if ":" in self.summary else ": ") + "; ".join(parts)
-        return text
-
-    def to_failure(self) -> Dict[str, Any]:
-        """The structured form modules return as `failure`."""
-        return {
-            "status": self.status,
-            "method": self.method,
-            "path": self.path,
-            "detail": self.detail,
-            "field_errors": {field: list(messages) for field, messages in self.field_errors.items()},
-        }
-
-
-class OutcomeUnknown(ApiError):
-    """A write that may or may not have been applied (timeout or reset after sending, 5xx, cut-off body)."""
-
-
-class _Retryable(Exception):
-    """Internal: an attempt that failed in a way the retry policy may repeat."""
-
-    def __init__(self, error: ApiError, delay: Optional[float] = None, *, maybe_applied: bool, shared: bool = False):
-        super().__init__(str(error))
-        self.error = error
-        self.delay = delay
-        self.maybe_applied = maybe_applied
-        self.shared = shared
-
-
-def _is_loopback(host: str) -> bool:
-    host = host.lower().rstrip(".")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _origin_of(url: str) -> Tuple[str, str, Optional[int]]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").rstrip("."), port or _DEFAULT_PORTS.get(scheme)
-
-
-def _parse_api_url(api_url: Any) -> Tuple[str, str]:
-    """(base URL ending in a slash, origin) of a validated api_url; ValueError naming api_url otherwise."""
-    if not isinstance(api_url, str) or not api_url.strip():
-        raise ValueError("api_url: must be an https:// URL such as " + DEFAULT_API_URL)
-    parts = urlsplit(api_url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise ValueError(f"api_url: {api_url!r} is not an http(s) URL; expected something like {DEFAULT_API_URL}")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("api_url: must not contain a user name or password; the token goes in api_token")
-    if parts.query or parts.fragment:
-        raise ValueError(f"api_url: {api_url!r} must not carry a query or fragment")
-    try:
-        parts.port  # noqa: B018 - reading it validates the port
-    except ValueError:
-        raise ValueError(f"api_url: {api_url!r} has an invalid port") from None
-    if scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError(
-            f"api_url: {api_url!r} uses plain http:// to a host that is not loopback, which would expose the "
-            "token; use https:// (http:// is allowed only to 127.0.0.1, ::1 or localhost)"
-        )
-    origin = f"{scheme}://{parts.netloc.lower()}"
-    return origin + parts.path.rstrip("/") + "/", origin
-
-
-def _exception_chain(exc: BaseException) -> List[BaseException]:
-    """The exception and everything it wraps (urllib3 keeps causes in .reason and args)."""
-    chain: List[BaseException] = []
-    pending: List[Any] = [exc]
-    while pending:
-        current = pending.pop(0)
-        if not isinstance(current, BaseException) or any(current is seen for seen in chain):
-            continue
-        chain.append(current)
-        pending.append(getattr(current, "reason", None))
-        pending.extend(current.args)
-        pending.extend((current.__cause__, current.__context__))
-    return chain
-
-
-def _never_sent(exc: BaseException) -> bool:
-    """True when the failure happened before a connection existed, so no byte of the request left."""
-    return any(isinstance(item, (NewConnectionError, ConnectTimeoutError)) for item in _exception_chain(exc))
-
-
-def _describe(exc: BaseException) -> str:
-    """The innermost reason of a transport failure, without object addresses and pool details."""
-    chain = _exception_chain(exc)
-    inner = next(
-        (item for item in reversed(chain) if not type(item).__module__.startswith("requests") and str(item)),
-        exc,
-    )
-    text = re.sub(r"<[^<>]*>:?\s*", "", str(inner))
-    text = re.sub(r"\w*ConnectionPool\([^)]*\):\s*", "", text)
-    text = re.sub(r"^None:\s*", "", text)
-    return _excerpt(text or type(inner).__name__)
-
-
-def _strip_html(text: str) -> str:
-    text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", text)
-    return re.sub(r"(?s)<[^>]*>", " ", text)
-
-
-class _BearerAuth(AuthBase):
-    """Adds the token only to requests for the configured origin; being set, it also keeps ~/.netrc out."""
-
-    def __init__(self, token: str, origin: str) -> None:
-        self._token = token
-        self._origin = _origin_of(origin)
-
-    def __call__(self, request: Any) -> Any:
-        if _origin_of(request.url) == self._origin:
-            request.headers["Authorization"] = f"Bearer {self._token}"
-        else:
-            request.headers.pop("Authorization", None)
-        return request
-
-    def __repr__(self) -> str:
-        return "<bearer token>"
-
-
-class ApiClient:
-    """The VPS.org Domains API; one instance may be shared by worker threads."""
-
-    def __init__(  # noqa: PLR0917 - the positional connection options are the shared interface
-        self,
         api_token: str,
         api_url: str = DEFAULT_API_URL,
+        *,
         validate_certs: bool = True,
         ca_path: Optional[str] = None,
         timeout: float = 30,
         pool_size: int = 4,
-        *,
-        max_attempts: int = 5,
-        max_total_time: float = 300.0,
-        backoff_base: float = 1.0,
-        backoff_cap: float = 30.0,
-        retry_after_cap: float = 60.0,
+        retry: Optional[RetryPolicy] = None,
         page_cap: int = 10000,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], float] = time.time,
-        jitter: Callable[[], float] = _random.random,
     ) -> None:
-        if not HAS_REQUESTS:
-            raise RuntimeError("the Python library requests is required to talk to the VPS.org API")
-        if not isinstance(api_token, str) or not api_token.strip():
-            raise ValueError("api_token: must not be empty (set it or VPSORG_API_TOKEN)")
-        # A line break copied along with the token is harmless; whitespace inside it is a wrong value.
-        api_token = api_token.strip()
-        if any(ch.isspace() for ch in api_token):
-            raise ValueError("api_token: must not contain whitespace or line breaks")
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
-            raise ValueError(f"api_timeout: must be a positive number of seconds, got {timeout!r}")
-        if max_attempts < 1 or pool_size < 1 or page_cap < 1:
-            raise ValueError("max_attempts, pool_size and page_cap must be at least 1")
-        self.base_url, self.origin = _parse_api_url(api_url)
-        self._token = api_token
-        self._timeout = timeout
-        # verify=True (not a path) lets REQUESTS_CA_BUNDLE apply, as requests does for any client.
-        self._verify: Any = ca_path if (validate_certs and ca_path) else bool(validate_certs)
-        self._max_attempts = max_attempts
-        self._max_total_time = max_total_time
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
-        self._retry_after_cap = retry_after_cap
-        self._page_cap = page_cap
-        self._sleep = sleep
-        self._clock = clock
-        self._wall_clock = wall_clock
-        self._jitter = jitter
-        self._pause_lock = threading.Lock()
-        self._paused_until = -math.inf
-
-        session = requests.Session()
-        # trust_env stays on so proxy variables work; netrc cannot apply because session.auth is set.
-        session.auth = _BearerAuth(api_token, self.origin)
-        session.headers.update(
-            {"User-Agent": USER_AGENT, "Accept": "application/json", "Content-Type": "application/json"}
+        if isinstance(page_cap, bool) or not isinstance(page_cap, int) or page_cap < 1:
+            raise ValueError("page_cap must be at least 1")
+        super().__init__(
+            api_token,
+            api_url,
+            validate_certs=validate_certs,
+            ca_path=ca_path,
+            timeout=timeout,
+            pool_size=pool_size,
+            retry=retry,
         )
-        # Retries are decided in request(), never inside urllib3.
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        self.session = session
+        self._page_cap = page_cap
 
-    def __repr__(self) -> str:
-        return f"ApiClient({self.base_url!r})"
-
-    def __enter__(self) -> ApiClient:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.session.close()
-
-    # -- URLs ---------------------------------------------------------------------------------------------------
-
-    def _url(self, path: str, params: Optional[Dict[str, Any]] = None) -> str:
-        if not isinstance(path, str) or "://" in path or path.startswith("//"):
-            raise ValueError(f"path must be relative to api_url, got {path!r}")
-        url = self.base_url + path.lstrip("/")
-        query = {key: value for key, value in (params or {}).items() if value is not None}
-        if query:
-            url += "?" + urlencode(query, doseq=True)
-        return url
-
-    def _error(self, summary: str, method: str, path: str) -> ApiError:
-        return ApiError(summary, method=method, path=path, secrets=(self._token,))
+    # -- pages ------------------------------------------------------------------------------------------------
 
     def _follow_link(self, link: Any, current_url: str, method: str, path: str) -> str:
         """A `next` link re-based on the configured origin; refused when it names another host."""
@@ -354,249 +110,6 @@ class ApiClient:
         if not parts.path.startswith(base_path):
             raise self._error(f"refused a next link outside {base_path}: {_excerpt(link)}", method, path)
         return self.origin + parts.path + (f"?{parts.query}" if parts.query else "")
-
-    # -- the one request function --------------------------------------------------------------------------------
-
-    def request(self, method: str, path: str, *, params: Optional[Dict[str, Any]] = None, json: Any = None) -> Any:
-        """Send one API call with the retry policy of its method; the decoded JSON answer, None for no content."""
-        return self._request(method, self._url(path, params), body=json)
-
-    def _request(
-        self,
-        method: str,
-        url: str,
-        *,
-        body: Any = None,
-        secrets: Sequence[str] = (),
-        gone_ok_after_retry: bool = False,
-    ) -> Any:
-        method = method.upper()
-        secrets = (self._token, *secrets)
-        data = None if body is None else _json.dumps(body).encode("utf-8")
-        started = self._clock()
-        maybe_applied = False
-        attempt = 0
-        while True:
-            attempt += 1
-            self._wait_while_paused()
-            try:
-                return self._attempt(method, url, data, secrets, gone_ok=gone_ok_after_retry and maybe_applied)
-            except _Retryable as retry:
-                error = retry.error
-                maybe_applied = maybe_applied or retry.maybe_applied
-                delay = retry.delay if retry.delay is not None else self._backoff(attempt)
-                if attempt >= self._max_attempts:
-                    error.summary += f" (gave up after {attempt} attempts)"
-                    raise error from None
-                elapsed = self._clock() - started
-                if elapsed + delay > self._max_total_time:
-                    error.summary += (
-                        f" (gave up after {attempt} attempts: waiting {delay:.0f} s more would exceed the "
-                        f"{self._max_total_time:.0f} s retry budget)"
-                    )
-                    raise error from None
-                if retry.shared:
-                    self._pause_all(delay)
-                else:
-                    self._sleep(delay)
-
-    def _attempt(self, method: str, url: str, data: Optional[bytes], secrets: Sequence[str], *, gone_ok: bool) -> Any:
-        path = urlsplit(url).path
-        idempotent = method in IDEMPOTENT_METHODS
-        info = {"method": method, "path": path, "secrets": secrets}
-        try:
-            response = self.session.request(
-                method, url, data=data, timeout=self._timeout, verify=self._verify, allow_redirects=False
-            )
-        except requests.exceptions.SSLError as exc:
-            raise ApiError(self._tls_summary(exc), **info) from exc
-        except (
-            requests.exceptions.ConnectionError,
-            requests.exceptions.Timeout,
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-        ) as exc:
-            reason = _describe(exc)
-            if _never_sent(exc):
-                raise _Retryable(
-                    ApiError(f"could not connect to {self.origin}: {reason}", **info), maybe_applied=False
-                ) from exc
-            if idempotent:
-                raise _Retryable(
-                    ApiError(f"no complete answer from {self.origin}: {reason}", **info), maybe_applied=True
-                ) from exc
-            raise OutcomeUnknown(
-                f"outcome unknown: the request was sent but no complete answer came back ({reason}); "
-                "it may or may not have been applied",
-                **info,
-            ) from exc
-        except requests.exceptions.RequestException as exc:
-            raise ApiError(f"request failed: {_describe(exc)}", **info) from exc
-        return self._handle(response, method, idempotent, gone_ok, info)
-
-    def _handle(self, response: Any, method: str, idempotent: bool, gone_ok: bool, info: Dict[str, Any]) -> Any:
-        status = response.status_code
-        if gone_ok and status == 404:
-            # An earlier attempt of this DELETE may have been applied without its answer arriving.
-            return None
-        if 300 <= status < 400:
-            location = response.headers.get("Location") or "(no Location header)"
-            raise ApiError(
-                f"the API answered with a redirect (HTTP {status}) to {_excerpt(location)}; redirects are never "
-                "followed: check api_url (https:// and the /api/v1 path)",
-                status=status,
-                **info,
-            )
-        if status in RETRY_STATUSES and (idempotent or status == 429):
-            error = self._error_from_response(response, **info)
-            retry_after = self._retry_after(response.headers.get("Retry-After"))
-            if retry_after is not None and retry_after > self._retry_after_cap:
-                error.summary += (
-                    f"; the API asked to wait {retry_after:.0f} s (Retry-After), more than the "
-                    f"{self._retry_after_cap:.0f} s this client waits: not retried, try again later"
-                )
-                raise error
-            raise _Retryable(
-                error,
-                retry_after,
-                # A 429 was refused before doing anything; a gateway error may hide an applied request.
-                maybe_applied=status != 429,
-                shared=status == 429 or retry_after is not None,
-            )
-        if status >= 500 and not idempotent:
-            raise self._error_from_response(
-                response,
-                cls=OutcomeUnknown,
-                summary=f"outcome unknown: server error (HTTP {status}), the request may or may not have been applied",
-                **info,
-            )
-        if status >= 400:
-            raise self._error_from_response(response, **info)
-        return self._decode_success(response, method, idempotent, info)
-
-    def _decode_success(self, response: Any, method: str, idempotent: bool, info: Dict[str, Any]) -> Any:
-        status = response.status_code
-        content = response.content
-        if status == 204 or (not content and method == "DELETE"):
-            return None
-        detail = ""
-        if not content:
-            problem = "an empty body"
-        else:
-            try:
-                return _json.loads(content)
-            except ValueError:
-                content_type = response.headers.get("Content-Type", "")
-                if "json" in content_type or not content_type:
-                    problem = "a cut-off or undecodable JSON body"
-                else:
-                    detail = self._non_json_note(response, info["secrets"])
-                    if idempotent:
-                        # A proxy page is not a transient fault: asking again would get the same page.
-                        raise ApiError(
-                            f"unexpected answer (HTTP {status})", status=status, detail=detail, **info
-                        ) from None
-                    problem = "a body that is not JSON"
-        if idempotent:
-            raise _Retryable(
-                ApiError(f"the API answered HTTP {status} with {problem}", status=status, **info), maybe_applied=True
-            )
-        raise OutcomeUnknown(
-            f"outcome unknown: the API answered HTTP {status} with {problem}", status=status, detail=detail, **info
-        )
-
-    # -- errors ---------------------------------------------------------------------------------------------------
-
-    def _tls_summary(self, exc: BaseException) -> str:
-        reason = _describe(exc)
-        if "certificate" in str(exc).lower():
-            return (
-                f"TLS certificate verification failed for {self.origin}: {reason}; if the API uses a private CA, "
-                "set ca_path (or REQUESTS_CA_BUNDLE), or set validate_certs: false (insecure)"
-            )
-        return f"TLS connection to {self.origin} failed: {reason}; check api_url, validate_certs and ca_path"
-
-    @staticmethod
-    def _non_json_note(response: Any, secrets: Sequence[str]) -> str:
-        # Redacted before the excerpt: a secret cut in half by the excerpt could no longer be found and hidden.
-        text = _redact(response.content.decode("utf-8", "replace"), secrets)
-        content_type = response.headers.get("Content-Type", "").lower()
-        if "html" in content_type or text.lstrip()[:1] == "<":
-            return f"the API answered with HTML instead of JSON: {_excerpt(_strip_html(text))}"
-        return f"the API answered with text instead of JSON: {_excerpt(text)}"
-
-    def _error_from_response(
-        self,
-        response: Any,
-        *,
-        method: str,
-        path: str,
-        secrets: Sequence[str],
-        cls: type = ApiError,
-        summary: str = "",
-    ) -> ApiError:
-        status = response.status_code
-        detail, field_errors = "", {}
-        if response.content:
-            # Redacted before anything is cut short to an excerpt, for the same reason as in _non_json_note.
-            text = _redact(response.content.decode("utf-8", "replace"), secrets)
-            try:
-                body = _json.loads(text)
-            except ValueError:
-                detail = self._non_json_note(response, secrets)
-            else:
-                detail, field_errors = _error_body(body)
-        if not summary:
-            summary = _status_summary(status)
-        return cls(
-            summary,
-            status=status,
-            method=method,
-            path=path,
-            detail=detail,
-            field_errors=field_errors,
-            secrets=secrets,
-        )
-
-    # -- retry timing -------------------------------------------------------------------------------------------
-
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
-        # Half fixed, half random: spreads a pool of workers without ever retrying at once.
-        return ceiling / 2 + self._jitter() * ceiling / 2
-
-    def _retry_after(self, value: Optional[str]) -> Optional[float]:
-        """Seconds to wait from a Retry-After header (delta seconds or HTTP date); None when absent or unreadable."""
-        if not value or not value.strip():
-            return None
-        value = value.strip()
-        try:
-            seconds = float(value)
-        except ValueError:
-            try:
-                when = email.utils.parsedate_to_datetime(value)
-            except (TypeError, ValueError, IndexError):
-                return None
-            if when is None:
-                return None
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            seconds = when.timestamp() - self._wall_clock()
-        if math.isnan(seconds):
-            return None
-        return max(0.0, seconds)
-
-    def _pause_all(self, seconds: float) -> None:
-        with self._pause_lock:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
-
-    def _wait_while_paused(self) -> None:
-        while True:
-            with self._pause_lock:
-                remaining = self._paused_until - self._clock()
-            if remaining <= 0:
-                return
-            self._sleep(remaining)
 
     # -- pagination ---------------------------------------------------------------------------------------------
 
@@ -637,53 +150,98 @@ class ApiClient:
                 seen_links.add(url)
         return items
 
-    # -- domains ------------------------------------------------------------------------------------------------
+    # -- domains ------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _domain_path(domain_id: Any, suffix: str = "") -> str:
-        if isinstance(domain_id, bool) or not re.fullmatch(r"[0-9]+", str(domain_id)):
-            raise ValueError(f"a domain id must be a positive integer, got {domain_id!r}")
-        return f"domains/{int(domain_id)}/{suffix}"
+    def _domain_path(self, domain_id: Any, suffix: str = "") -> str:
+        """The path of one domain; its id URL-quoted (ids are opaque). ApiError for an id that names nothing."""
+        if not _usable_id(domain_id):
+            raise self._error(
+                f"the API gave an unusable domain id {_excerpt(repr(domain_id), 60)}; expected a number or a string",
+                "",
+                "domains/",
+            )
+        return f"domains/{quote(str(domain_id), safe='')}/{suffix}"
+
+    def _object(self, answer: Any, method: str, path: str) -> Dict[str, Any]:
+        """A detail answer that must be an object."""
+        if not isinstance(answer, dict):
+            shown = "no body" if answer is None else f"a {type(answer).__name__}"
+            raise self._error(f"the API answered with {shown} where a domain object was expected", method, path)
+        return answer
 
     def list_domains(self, *, status: Optional[str] = None, search: Optional[str] = None) -> List[Dict[str, Any]]:
-        """Every domain of the account (all pages), optionally filtered by the API."""
-        return self._get_all("domains/", {"status": status, "search": search})
+        """Every domain of the account (all pages), optionally filtered by the API; each item has a usable id."""
+        items = self._get_all("domains/", {"status": status, "search": search})
+        page_path = urlsplit(self._url("domains/")).path
+        for item in items:
+            _require_id(item, page_path)
+        return items
 
     def find_domains(self, canonical_name: str) -> List[Dict[str, Any]]:
-        """The domains whose canonical name is exactly this one (0..n of them), by id."""
-        # search is a substring match, so the exact comparison happens here.
+        """The domains whose canonical name is exactly this one (0..n of them), by id.
+
+        The API may store an internationalised name as punycode or as posted (Unicode), and its search is a
+        substring match on what it stores: so the name is searched in both forms (once when they are the same),
+        the answers merged by id, and each name compared in canonical form here.
+        """
         wanted = _canonical_name(canonical_name)
-        found = []
-        for item in self.list_domains(search=wanted):
-            try:
-                name = _canonical_name(item.get("domain_name"))
-            except InvalidValue:
-                continue
-            if name == wanted:
-                found.append(item)
-        return sorted(found, key=_id_order)
+        forms = [wanted]
+        unicode_form = display_name(wanted)
+        if unicode_form != wanted:
+            forms.append(unicode_form)
+        found: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        for form in forms:
+            for item in self.list_domains(search=form):
+                try:
+                    name = _canonical_name(item.get("domain_name"))
+                except InvalidValue:
+                    continue
+                key = (type(item["id"]).__name__, str(item["id"]))
+                if name == wanted and key not in found:
+                    found[key] = item
+        return sorted(found.values(), key=_id_order)
 
     def get_domain(self, domain_id: Any) -> Dict[str, Any]:
-        return self.request("GET", self._domain_path(domain_id))
+        path = self._domain_path(domain_id)
+        return self._object(self.request("GET", path), "GET", path)
 
     def register_domain(self, body: Dict[str, Any]) -> Dict[str, Any]:
-        """POST domains/: costs money; never retried once it may have reached the server."""
-        return self.request("POST", "domains/", json=body)
+        """POST domains/: costs money; never retried once it may have reached the server.
+
+        A success whose answer names no domain is OutcomeUnknown: the caller looks the name up instead of
+        trusting an answer it cannot use (and never sends the POST again).
+        """
+        answer = self.request("POST", "domains/", json=body)
+        if not isinstance(answer, dict) or not _usable_id(answer.get("id")):
+            raise OutcomeUnknown(
+                "outcome unknown: the API accepted the registration but its answer names no domain id",
+                method="POST",
+                path=urlsplit(self._url("domains/")).path,
+                detail=_excerpt(repr(answer)),
+                secrets=(self._token,),
+            )
+        return answer
 
     def update_domain(self, domain_id: Any, changes: Dict[str, Any]) -> Dict[str, Any]:
-        return self.request("PUT", self._domain_path(domain_id), json=changes)
+        """PUT the changes; the answer object, or {} when the API answered without one (nothing to merge)."""
+        answer = self.request("PUT", self._domain_path(domain_id), json=changes)
+        return answer if isinstance(answer, dict) else {}
 
     def remove_domain(self, domain_id: Any) -> None:
-        self._request("DELETE", self._url(self._domain_path(domain_id)), gone_ok_after_retry=True)
+        self.request("DELETE", self._domain_path(domain_id), gone_ok=True)
 
     def start_transfer(self, domain_id: Any, auth_code: str, auto_renew: bool) -> Dict[str, Any]:
-        """POST domains/{id}/transfer/: costs money; the auth code is kept out of every error."""
-        return self._request(
+        """POST domains/{id}/transfer/: costs money; the auth code is kept out of every error.
+
+        The answer object, or {} when a success came without one (the transfer was accepted all the same).
+        """
+        answer = self.request(
             "POST",
-            self._url(self._domain_path(domain_id, "transfer/")),
-            body={"auth_code": auth_code, "auto_renew": auto_renew},
+            self._domain_path(domain_id, "transfer/"),
+            json={"auth_code": auth_code, "auto_renew": auto_renew},
             secrets=(auth_code,),
         )
+        return answer if isinstance(answer, dict) else {}
 
 
 def _id_order(item: Dict[str, Any]) -> Tuple[int, int, str]:
@@ -692,29 +250,3 @@ def _id_order(item: Dict[str, Any]) -> Tuple[int, int, str]:
     if isinstance(key, int) and not isinstance(key, bool):
         return 0, key, ""
     return 1, 0, str(key)
-
-
-def _error_body(body: Any) -> Tuple[str, Dict[str, List[str]]]:
-    """(detail, field errors) from the Django REST Framework error shapes."""
-    if isinstance(body, str):
-        return _excerpt(body, 500), {}
-    if isinstance(body, list):
-        return _excerpt("; ".join(str(item) for item in body), 500), {}
-    if not isinstance(body, dict):
-        return "", {}
-    details = []
-    field_errors: Dict[str, List[str]] = {}
-    for key, value in body.items():
-        if key in ("detail", "message", "error", "non_field_errors"):
-            details.extend(_messages(value))
-        else:
-            field_errors[str(key)] = _messages(value)
-    return _excerpt(" ".join(details), 500), field_errors
-
-
-def _messages(value: Any) -> List[str]:
-    if isinstance(value, list):
-        return [message for item in value for message in _messages(item)]
-    if isinstance(value, dict):
-        return [f"{key}: {message}" for key, item in value.items() for message in _messages(item)]
-    return [_excerpt(str(value), 300)]

@@ -1,18 +1,30 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private to this collection: decisions for inbound transfers, free of HTTP and of Ansible."""
+"""Private to vpsorg.domains: inbound transfers (vps_domain_transfer): the decisions, free of HTTP, and the task.
+
+`plan_transfer` decides from a domain's details alone; `TransferTask` reads the domain through the client,
+checks the budget, and sends the transfer request at most once. No Ansible here.
+"""
 
 from __future__ import annotations
 
 import re
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+
+from ansible_collections.vpsorg.domains.plugins.module_utils import _money
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown
+from ansible_collections.vpsorg.domains.plugins.module_utils._http import redact, redact_text
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
+from ansible_collections.vpsorg.domains.plugins.module_utils._time import parse_api_time
 
 VPS_REGISTRAR = "VPS.org"
 MIN_AGE_DAYS = 60
 AUTH_CODE_MIN_LENGTH = 6
 AUTH_CODE_MAX_LENGTH = 255
-REDACTED = "********"
+# The grace period after a transfer request whose answer was lost: twice api_timeout, within these bounds.
+MIN_GRACE = 10
+MAX_GRACE = 120
 
 ACTION_NONE = "none"
 ACTION_FAIL = "fail"
@@ -23,14 +35,12 @@ ACTION_START = "start"
 _STATE_KEYS = ("transfer_status", "transfer_initiated_at", "estimated_completion", "transfer_completed_at")
 # Where a failed transfer's reason may be found, most specific first.
 _REASON_KEYS = ("transfer_failure_reason", "transfer_error", "transfer_message", "transfer_status_reason")
-# Keys that may hold a secret in a detail object; never returned to the user.
-_SECRET_KEYS = frozenset(("auth_code", "authcode", "auth_info", "epp_code"))
-
-_ISO_DATE = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<fraction>\.\d+)?)?"
-    r"\s*(?P<zone>Z|z|[+-]\d{2}:?\d{2})?$"
+# A registrar name reduced to its words: legal-form suffixes at the end are not part of the name.
+_LEGAL_FORMS = re.compile(
+    r"(?:\s+(?:llc|l\s?l\s?c|inc|incorporated|ltd|limited|corp|corporation|co|company|gmbh|plc|llp|pty))+$"
 )
+# Money an answer to a transfer request may carry; each goes through _money.amount.
+_MONEY_KEYS = ("total_cost", "cost", "fee", "transfer_fee", "price", "amount")
 
 
 class TransferPlan:
@@ -77,44 +87,14 @@ def check_auth_code(value: Any) -> str:
     return code
 
 
-def parse_date(value: Any) -> Optional[datetime]:
-    """An API date (ISO 8601, `Z` or an offset, or a bare date) as an aware UTC datetime; None if unusable."""
-    if not isinstance(value, str):
-        return None
-    match = _ISO_DATE.match(value.strip())
-    if not match:
-        return None
-    text = match.group("date") + "T" + (match.group("time") or "00:00")
-    if len(match.group("time") or "00:00") == 5:
-        text += ":00"
-    zone = match.group("zone")
-    try:
-        parsed = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S")
-    except ValueError:
-        return None
-    if zone and zone not in ("Z", "z"):
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        parsed = parsed.replace(tzinfo=timezone(sign * offset))
-    else:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
 def creation_date(domain: Mapping[str, Any]) -> Optional[datetime]:
     """When the domain was created at the registry: WHOIS `created_date`, else `registration_date`."""
     whois = domain.get("whois_info")
     if isinstance(whois, Mapping):
-        created = parse_date(whois.get("created_date"))
+        created = parse_api_time(whois.get("created_date"))
         if created is not None:
             return created
-    return parse_date(domain.get("registration_date"))
-
-
-def public_domain(domain: Mapping[str, Any]) -> Dict[str, Any]:
-    """The detail object without any key that could hold a secret."""
-    return {key: value for key, value in domain.items() if key.lower() not in _SECRET_KEYS}
+    return parse_api_time(domain.get("registration_date"))
 
 
 def transfer_state(domain: Mapping[str, Any]) -> Dict[str, Any]:
@@ -128,14 +108,29 @@ def transfer_state(domain: Mapping[str, Any]) -> Dict[str, Any]:
         if key in domain:
             state[key] = domain[key]
     for key, value in domain.items():
-        if key.startswith("transfer_") and key.lower() not in _SECRET_KEYS:
+        if key.startswith("transfer_"):
             state[key] = value
     return state
 
 
+def registrar_key(name: Any) -> str:
+    """A registrar's name as compared: lower case, punctuation as spaces, legal-form suffixes dropped.
+
+    "VPS.org", "vps.org", "VPS.org, LLC", "VPS.ORG Inc." and "VPS.org Ltd." all give "vps org"; "notvps.org"
+    and "VPS.org Reseller Services" do not (another company's name that contains ours is another registrar).
+    """
+    if not isinstance(name, str):
+        return ""
+    words = " ".join(re.sub(r"[^0-9a-z]+", " ", name.lower()).split())
+    return _LEGAL_FORMS.sub("", words)
+
+
+_VPS_KEY = registrar_key(VPS_REGISTRAR)
+
+
 def is_at_vps(domain: Mapping[str, Any]) -> bool:
-    registrar = domain.get("registrar")
-    return isinstance(registrar, str) and registrar.strip().lower() == VPS_REGISTRAR.lower()
+    """Whether the domain's registrar is VPS.org, however the API writes the name."""
+    return registrar_key(domain.get("registrar")) == _VPS_KEY
 
 
 def failure_reason(domain: Mapping[str, Any]) -> Optional[str]:
@@ -194,13 +189,17 @@ def plan_transfer(
             )
         warnings.append(f"the last transfer of {name} failed{said}; starting a new one because restart_failed is true")
     elif status == "completed":
-        # Completed, yet the registrar is not VPS.org: it may have moved away since. Spending again is a choice.
+        # The transfer is done; the registrar field may lag behind it, or use a name this module does not know.
         if not force:
             return TransferPlan(
-                ACTION_FAIL,
-                f"a transfer of {name} completed, but its registrar is {domain.get('registrar') or 'unknown'}; "
-                "set force: true to start a new transfer",
+                ACTION_NONE,
+                f"a transfer of {name} to {VPS_REGISTRAR} has completed",
                 state,
+                [
+                    f"the API reports the transfer of {name} as completed but names its registrar as "
+                    f"{domain.get('registrar') or 'unknown'}; if the domain has moved away since, set force: true "
+                    "to start a new transfer (charged)"
+                ],
             )
         warnings.append(f"a transfer of {name} completed earlier; starting a new one because force is true")
     elif status is not None:
@@ -294,21 +293,251 @@ def look_up_outcome(
         delay = min(delay * 2, interval)
 
 
-def redact(value: Any, secrets: Iterable[str]) -> Any:
-    """`value` with every occurrence of each secret in its strings (keys included) replaced by asterisks."""
-    words = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
-    if not words:
-        return value
-    return _redact(value, words)
+def grace_seconds(api_timeout: Any) -> int:
+    """How long to look for a transfer after its request's answer was lost: 2 x api_timeout, 10 to 120 s."""
+    timeout = api_timeout if isinstance(api_timeout, (int, float)) and not isinstance(api_timeout, bool) else 30
+    return int(min(max(2 * timeout, MIN_GRACE), MAX_GRACE))
 
 
-def _redact(value: Any, words: List[str]) -> Any:
-    if isinstance(value, str):
-        for word in words:
-            value = value.replace(word, REDACTED)
-        return value
-    if isinstance(value, Mapping):
-        return {_redact(key, words): _redact(item, words) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redact(item, words) for item in value]
-    return value
+def answer_money(answer: Mapping[str, Any]) -> Dict[str, Any]:
+    """The answer to a transfer request with every sum of money in it as a number (None when it is not one)."""
+    return {key: _money.amount(value) if key in _MONEY_KEYS else value for key, value in answer.items()}
+
+
+def _diff_side(domain: Mapping[str, Any]) -> Dict[str, Any]:
+    return {
+        "domain_name": domain.get("domain_name"),
+        "registrar": domain.get("registrar"),
+        "transfer_status": domain.get("transfer_status"),
+    }
+
+
+class TransferRequest:
+    """What a vps_domain_transfer task asks for, validated: canonical name, checked auth code, budget."""
+
+    def __init__(
+        self,
+        name: str,
+        auth_code: str,
+        *,
+        auto_renew: bool = True,
+        restart_failed: bool = False,
+        force: bool = False,
+        max_cost: Optional[float] = None,
+        prices: Optional[Mapping[str, float]] = None,
+        secrets: Sequence[str] = (),
+    ) -> None:
+        self.name = name
+        self.auth_code = auth_code
+        self.auto_renew = auto_renew
+        self.restart_failed = restart_failed
+        self.force = force
+        self.max_cost = max_cost
+        self.prices = dict(_money.PRICES if prices is None else prices)
+        # Every form of the code the user gave: none of them may appear in anything returned.
+        self.secrets = tuple(sorted({auth_code, *secrets} - {""}, key=len, reverse=True))
+
+    def __repr__(self) -> str:
+        return f"TransferRequest({self.name!r}, auth_code=<hidden>)"
+
+
+class TransferTask:
+    """One run of vps_domain_transfer: find the domain, decide, check the budget, send the request at most once.
+
+    `run()` returns the result (msg, changed, transfer, domain, diff, warnings) or raises TaskError; nothing it
+    returns or raises carries the auth code. ApiError escapes only from the look-up, before anything was sent.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        request: TransferRequest,
+        *,
+        check_mode: bool = False,
+        grace: float = 60,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        now: Optional[datetime] = None,
+    ) -> None:
+        self.client = client
+        self.request = request
+        self.check_mode = check_mode
+        self.grace = grace
+        self.sleep = sleep
+        self.clock = clock
+        self.now = now
+        self.warnings: List[str] = []
+
+    def run(self) -> Dict[str, Any]:
+        secrets = self.request.secrets
+        try:
+            result = self._run()
+        except TaskError as error:
+            result = dict(error.result)
+            if error.api_error is not None:
+                result["failure"] = error.api_error.to_failure()
+            result.setdefault("changed", False)
+            if self.warnings:
+                result["warnings"] = [redact_text(warning, secrets) for warning in self.warnings]
+            raise TaskError(redact_text(error.msg, secrets), **redact(result, secrets)) from None
+        result.setdefault("changed", False)
+        result["warnings"] = self.warnings
+        return redact(result, secrets)
+
+    # -- steps ------------------------------------------------------------------------------------------------
+    def _find(self) -> Dict[str, Any]:
+        name = self.request.name
+        try:
+            matches = self.client.find_domains(name)
+        except ApiError as error:
+            raise TaskError(f"cannot look {name} up: {error}", error) from None
+        if not matches:
+            raise TaskError(
+                f"{name} is not in the account; add it in the VPS.org panel first (a domain registered "
+                "elsewhere cannot be added through the API), then run this again"
+            )
+        if len(matches) > 1:
+            ids = [match.get("id") for match in matches]
+            raise TaskError(
+                f"{name} matches several domains in the account (ids {', '.join(map(str, ids))}); "
+                "remove the extra ones in the VPS.org panel",
+                ids=ids,
+            )
+        domain_id = matches[0]["id"]
+        try:
+            domain = dict(self.client.get_domain(domain_id))
+        except ApiError as error:
+            raise TaskError(f"cannot read {name}: {error}", error) from None
+        # The list's id is the one the account knows; a detail without one (or another) does not change it.
+        domain["id"] = domain_id
+        domain.setdefault("domain_name", matches[0].get("domain_name"))
+        return domain
+
+    def _run(self) -> Dict[str, Any]:
+        request = self.request
+        domain = self._find()
+        plan = plan_transfer(domain, restart_failed=request.restart_failed, force=request.force, now=self.now)
+        self.warnings.extend(plan.warnings)
+        before = _diff_side(domain)
+        if plan.action == ACTION_NONE:
+            return {
+                "msg": plan.reason,
+                "transfer": plan.state,
+                "domain": domain,
+                "diff": {"before": before, "after": before},
+            }
+        if plan.action == ACTION_FAIL:
+            raise TaskError(plan.reason, transfer=plan.state, domain=domain)
+        estimated = self._check_budget(domain, plan.state)
+        if self.check_mode:
+            predicted = predicted_transfer(domain)
+            predicted["estimated_cost"] = estimated
+            return {
+                "msg": f"a transfer of {request.name} to {VPS_REGISTRAR} would be started",
+                "changed": True,
+                "transfer": predicted,
+                "domain": dict(domain, transfer_status="pending"),
+                "diff": {"before": before, "after": _diff_side(predicted)},
+            }
+        return self._start(domain, before)
+
+    def _check_budget(self, domain: Dict[str, Any], state: Dict[str, Any]) -> Optional[float]:
+        """The estimated fee (1 year at the TLD's price); TaskError before any request when it breaks max_cost."""
+        name = self.request.name
+        estimated = _money.estimate(name, 1, self.request.prices)
+        limit = self.request.max_cost
+        if limit is None:
+            return estimated
+        result = {"transfer": dict(state, estimated_cost=estimated), "domain": domain}
+        if estimated is None:
+            raise TaskError(
+                f"the transfer fee of {name} is unknown (no price for .{_money.tld_of(name)} in the price table), "
+                f"so it cannot be checked against max_cost ({_money.usd(limit)}); add the TLD under prices, or "
+                "leave max_cost unset (nothing was sent)",
+                **result,
+            )
+        if estimated > limit:
+            raise TaskError(
+                f"the transfer of {name} is estimated at {_money.usd(estimated)}, more than max_cost "
+                f"({_money.usd(limit)}); nothing was sent",
+                **result,
+            )
+        return estimated
+
+    def _start(self, domain: Dict[str, Any], before: Dict[str, Any]) -> Dict[str, Any]:
+        name = self.request.name
+        try:
+            answer = self.client.start_transfer(domain["id"], self.request.auth_code, self.request.auto_renew)
+        except OutcomeUnknown as error:
+            return self._after_lost_answer(domain, before, error)
+        except ApiError as error:
+            return self._after_refusal(domain, error)
+        answer = answer_money(answer or {})
+        answer.setdefault("id", domain["id"])
+        answer.setdefault("domain_name", domain.get("domain_name"))
+        merged = dict(domain)
+        merged.update(
+            (key, value)
+            for key, value in answer.items()
+            if key.startswith("transfer_") or key == "estimated_completion"
+        )
+        return {
+            "msg": f"a transfer of {name} to {VPS_REGISTRAR} was started",
+            "changed": True,
+            "transfer": answer,
+            "domain": merged,
+            "diff": {"before": before, "after": _diff_side(merged)},
+        }
+
+    def _read(self, domain_id: Any) -> Dict[str, Any]:
+        return self.client.get_domain(domain_id)
+
+    def _after_lost_answer(self, domain: Dict[str, Any], before: Dict[str, Any], error: ApiError) -> Dict[str, Any]:
+        """The request may or may not have started a transfer: look, and never send it again."""
+        name = self.request.name
+        found = look_up_outcome(
+            lambda: self._read(domain["id"]), domain, grace=self.grace, sleep=self.sleep, clock=self.clock
+        )
+        if found is None:
+            raise TaskError(
+                f"outcome unknown: check the account before running again (the transfer request for {name} "
+                f"got no usable answer, and no transfer showed up within {self.grace:g} seconds): {error}",
+                error,
+                transfer=transfer_state(domain),
+                domain=domain,
+            )
+        self.warnings.append(
+            f"the answer to the transfer request for {name} was lost ({error}); "
+            "the transfer state returned was read back from the domain"
+        )
+        found = dict(found, id=domain["id"])
+        return {
+            "msg": f"a transfer of {name} to {VPS_REGISTRAR} was started",
+            "changed": True,
+            "transfer": transfer_state(found),
+            "domain": found,
+            "diff": {"before": before, "after": _diff_side(found)},
+        }
+
+    def _after_refusal(self, domain: Dict[str, Any], error: ApiError) -> Dict[str, Any]:
+        """A refused request spent nothing; a transfer that another run started meanwhile is reported, not failed."""
+        name = self.request.name
+        if error.status in (400, 409):
+            try:
+                now: Optional[Dict[str, Any]] = self._read(domain["id"])
+            except ApiError:
+                now = None
+            if now is not None and transfer_started(domain, now):
+                now = dict(now, id=domain["id"])
+                return {
+                    "msg": f"a transfer of {name} was started meanwhile by another run; "
+                    f"transfer_status is {now.get('transfer_status')}",
+                    "transfer": transfer_state(now),
+                    "domain": now,
+                }
+        raise TaskError(
+            f"the transfer of {name} was refused: {error}",
+            error,
+            transfer=transfer_state(domain),
+            domain=domain,
+        )

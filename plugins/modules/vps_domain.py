@@ -263,15 +263,8 @@ failure:
       type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
-    create_client,
-    create_module,
-    fail_from_api_error,
-)
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
+from ansible_collections.vpsorg.domains.plugins.module_utils._base import create_client, create_module, run_module
 from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
-    DomainError,
     DomainRequest,
     DomainTask,
     desired_settings,
@@ -318,31 +311,17 @@ def _request(params: dict) -> DomainRequest:
     )
 
 
-def _run(module: AnsibleModule) -> dict:
-    request = _request(module.params)
-    client = create_client(module)
-    # An unclear registration is looked up for as long as one request may take on the server.
-    task = DomainTask(client, request, check_mode=module.check_mode, grace_seconds=module.params["api_timeout"])
-    return task.run()
-
-
 def main() -> None:
     module = create_module(ARGUMENT_SPEC, supports_check_mode=True)
-    try:
-        result = _run(module)
-    except InvalidValue as error:
-        module.fail_json(msg=str(error))
-    except DomainError as error:
-        module.fail_json(**error.to_result())
-    except ApiError as error:
-        fail_from_api_error(module, error)
-    else:
-        for warning in result.pop("warnings", ()):
-            module.warn(warning)
-        diff = result.pop("diff")
-        if module._diff:
-            result["diff"] = diff
-        module.exit_json(**result)
+
+    def task() -> dict:
+        request = _request(module.params)
+        client = create_client(module)
+        # An unclear registration is looked up for as long as one request may take on the server.
+        grace = module.params["api_timeout"]
+        return DomainTask(client, request, check_mode=module.check_mode, grace_seconds=grace).run()
+
+    run_module(module, task)
 
 
 if __name__ == "__main__":

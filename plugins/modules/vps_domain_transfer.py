@@ -14,14 +14,19 @@ description:
     registrar, and recognises every later state of that transfer, so that a playbook can be run again and again
     without ordering a second transfer.
   - Reads the domain's details first, then acts on what it finds.
-    When the registrar is already C(VPS.org), nothing is done.
+    When the registrar is already C(VPS.org) (however the API writes it: case, punctuation and a legal-form suffix
+    such as C(LLC), C(Inc) or C(Ltd) do not matter, but C(VPS.org Reseller Services) is another registrar),
+    nothing is done.
+    When the last transfer completed (C(transfer_status) V(completed)), nothing is done either; a warning says so
+    when the API still names another registrar.
     When a transfer is pending, nothing is done and its state and dates are returned.
     When the last transfer failed, the task fails with the reason unless O(restart_failed=true).
     When no transfer was ever started, the module checks what it can before the fee is spent and starts one.
     When the API gives no C(transfer_status) at all, the task fails unless O(force=true), because it cannot tell
     whether a transfer is already under way.
   - A transfer costs the transfer fee of the domain's top-level domain (it includes a one-year renewal) and
-    typically completes within 5 to 7 days, after the current registrar approves it.
+    typically completes within 5 to 7 days, after the current registrar approves it. O(max_cost) caps what
+    one transfer may cost.
   - Before the fee is spent, the module checks that the domain is in the account (found by its canonical name,
     exactly once), that it is at least 60 days old (by its WHOIS creation date, else its registration date; when
     neither is known the API decides and a warning says so) and that the auth code is well formed (see
@@ -78,6 +83,23 @@ options:
         fee is spent.
     type: bool
     default: false
+  max_cost:
+    description:
+      - The most the transfer fee may be, in USD. The fee is estimated before anything is sent, as one year at the
+        price of the domain's top-level domain (from O(prices) over the published price table).
+      - When the estimate is above O(max_cost), or the price of the top-level domain is unknown, the task fails
+        naming the domain, the estimate and the budget, and no transfer request is sent. An estimate equal to
+        O(max_cost) passes.
+      - Checked in check mode too, where C(transfer.estimated_cost) shows the estimate.
+      - Unset, no budget is checked.
+    type: float
+  prices:
+    description:
+      - Yearly prices in USD by top-level domain (V(com), V(.io), V(app), in any case, with or without the dot),
+        merged over the published price table the collection ships, for the estimate O(max_cost) is checked
+        against and C(transfer.estimated_cost).
+      - The estimate only guards the budget; what the API charges is the fee.
+    type: dict
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -144,9 +166,9 @@ transfer:
   type: dict
   contains:
     id:
-      description: The domain's id in the account.
+      description: The domain's id in the account (a number, or a string where the API uses opaque ids).
       returned: always
-      type: int
+      type: raw
       sample: 104
     domain_name:
       description: The domain's name.
@@ -180,6 +202,19 @@ transfer:
       returned: when a transfer was started
       type: str
       sample: Domain transfer initiated.
+    estimated_cost:
+      description:
+        - In check mode, for a transfer that would be started, the estimated fee in USD (one year at the price
+          of the top-level domain); V(null) when the price is unknown.
+        - When O(max_cost) refused the transfer, the estimate that was refused.
+      returned: in check mode when a transfer would be started, and when O(max_cost) refused one
+      type: float
+      sample: 13.99
+    total_cost:
+      description: What the transfer was charged, in USD, when the API's answer says (always a number).
+      returned: when the API reports it
+      type: float
+      sample: 13.99
     next_steps:
       description: What to do next for the transfer to complete, from the API.
       returned: when a transfer was started
@@ -235,7 +270,7 @@ ids:
   description: The ids of every domain in the account with the name, when there are several.
   returned: when the name matches several domains
   type: list
-  elements: int
+  elements: raw
   sample: [104, 117]
 diff:
   description: The domain's name, registrar and transfer status before and after.
@@ -246,216 +281,61 @@ diff:
     after: {"domain_name": "transfer-me.org", "registrar": "Other Registrar Inc.", "transfer_status": "pending"}
 """
 
-from typing import Any, Dict, List
+from typing import Any, Dict
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.vpsorg.domains.plugins.module_utils._base import create_client, create_module
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiClient, ApiError, OutcomeUnknown
+from ansible_collections.vpsorg.domains.plugins.module_utils._base import create_client, create_module, run_module
+from ansible_collections.vpsorg.domains.plugins.module_utils._money import check_budget, price_table
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import canonical_name
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
 from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import (
-    ACTION_FAIL,
-    ACTION_NONE,
+    TransferRequest,
+    TransferTask,
     check_auth_code,
-    look_up_outcome,
-    plan_transfer,
-    predicted_transfer,
-    public_domain,
-    redact,
-    transfer_started,
-    transfer_state,
+    grace_seconds,
 )
 
-_MIN_GRACE = 10
-_MAX_GRACE = 120
+ARGUMENT_SPEC: Dict[str, Any] = {
+    "name": {"type": "str", "required": True, "aliases": ["domain_name"]},
+    "auth_code": {"type": "str", "required": True, "no_log": True},
+    "auto_renew": {"type": "bool", "default": True},
+    "restart_failed": {"type": "bool", "default": False},
+    "force": {"type": "bool", "default": False},
+    "max_cost": {"type": "float"},
+    "prices": {"type": "dict"},
+}
 
 
-def _argument_spec() -> Dict[str, Any]:
-    return {
-        "name": {"type": "str", "required": True, "aliases": ["domain_name"]},
-        "auth_code": {"type": "str", "required": True, "no_log": True},
-        "auto_renew": {"type": "bool", "default": True},
-        "restart_failed": {"type": "bool", "default": False},
-        "force": {"type": "bool", "default": False},
-    }
-
-
-def _diff_side(domain: Dict[str, Any]) -> Dict[str, Any]:
-    return {
-        "domain_name": domain.get("domain_name"),
-        "registrar": domain.get("registrar"),
-        "transfer_status": domain.get("transfer_status"),
-    }
-
-
-class _Done(Exception):
-    """Ends the run with a result; `failed` says which of exit_json and fail_json reports it."""
-
-    def __init__(self, msg: str, failed: bool = False, **result: Any) -> None:
-        super().__init__(msg)
-        self.msg = msg
-        self.failed = failed
-        self.result = result
-
-
-def _api_failure(error: ApiError, prefix: str = "", **result: Any) -> _Done:
-    return _Done(prefix + str(error), failed=True, failure=error.to_failure(), **result)
-
-
-class _Transfer:
-    """One run: find the domain, decide, and send the transfer request at most once."""
-
-    def __init__(self, module: AnsibleModule, client: ApiClient, name: str, auth_code: str) -> None:
-        self.module = module
-        self.client = client
-        self.name = name
-        self.auth_code = auth_code
-        self.warnings: List[str] = []
-
-    def diff(self, before: Dict[str, Any], after: Dict[str, Any]) -> Dict[str, Any]:
-        return {"diff": {"before": before, "after": after}} if self.module._diff else {}
-
-    def find(self) -> Dict[str, Any]:
-        try:
-            matches = self.client.find_domains(self.name)
-        except ApiError as error:
-            raise _api_failure(error, f"cannot look {self.name} up: ") from None
-        if not matches:
-            raise _Done(
-                f"{self.name} is not in the account; add it in the VPS.org panel first (a domain registered "
-                "elsewhere cannot be added through the API), then run this again",
-                failed=True,
-            )
-        if len(matches) > 1:
-            ids = sorted(match.get("id") for match in matches)
-            raise _Done(
-                f"{self.name} matches several domains in the account (ids {', '.join(map(str, ids))}); "
-                "remove the extra ones in the VPS.org panel",
-                failed=True,
-                ids=ids,
-            )
-        try:
-            return self.client.get_domain(matches[0]["id"])
-        except ApiError as error:
-            raise _api_failure(error, f"cannot read {self.name}: ") from None
-
-    def run(self) -> _Done:
-        params = self.module.params
-        domain = self.find()
-        plan = plan_transfer(domain, restart_failed=params["restart_failed"], force=params["force"])
-        self.warnings.extend(plan.warnings)
-        result: Dict[str, Any] = {"transfer": plan.state, "domain": public_domain(domain)}
-        before = _diff_side(domain)
-        if plan.action == ACTION_NONE:
-            return _Done(plan.reason, **result, **self.diff(before, before))
-        if plan.action == ACTION_FAIL:
-            return _Done(plan.reason, failed=True, **result)
-        if self.module.check_mode:
-            predicted = predicted_transfer(domain)
-            return _Done(
-                f"a transfer of {self.name} to VPS.org would be started",
-                changed=True,
-                transfer=predicted,
-                domain=dict(result["domain"], transfer_status="pending"),
-                **self.diff(before, _diff_side(predicted)),
-            )
-        return self.start(domain, before)
-
-    def start(self, domain: Dict[str, Any], before: Dict[str, Any]) -> _Done:
-        try:
-            answer = self.client.start_transfer(domain["id"], self.auth_code, self.module.params["auto_renew"])
-        except OutcomeUnknown as error:
-            return self.after_lost_answer(domain, before, error)
-        except ApiError as error:
-            return self.after_refusal(domain, error)
-        answer = public_domain(answer or {})
-        answer.setdefault("id", domain["id"])
-        answer.setdefault("domain_name", domain.get("domain_name"))
-        merged = public_domain(domain)
-        merged.update(
-            (key, value)
-            for key, value in answer.items()
-            if key.startswith("transfer_") or key == "estimated_completion"
-        )
-        return _Done(
-            f"a transfer of {self.name} to VPS.org was started",
-            changed=True,
-            transfer=answer,
-            domain=merged,
-            **self.diff(before, _diff_side(merged)),
-        )
-
-    def after_lost_answer(self, domain: Dict[str, Any], before: Dict[str, Any], error: ApiError) -> _Done:
-        """The request may or may not have started a transfer: look, and never send it again."""
-        timeout = self.module.params.get("api_timeout") or 30
-        grace = min(max(2 * timeout, _MIN_GRACE), _MAX_GRACE)
-        found = look_up_outcome(lambda: self.client.get_domain(domain["id"]), domain, grace=grace)
-        if found is None:
-            return _api_failure(
-                error,
-                f"outcome unknown: check the account before running again (the transfer request for {self.name} "
-                f"got no usable answer, and no transfer showed up within {grace} seconds): ",
-                transfer=transfer_state(domain),
-                domain=public_domain(domain),
-            )
-        self.warnings.append(
-            f"the answer to the transfer request for {self.name} was lost ({error}); "
-            "the transfer state returned was read back from the domain"
-        )
-        return _Done(
-            f"a transfer of {self.name} to VPS.org was started",
-            changed=True,
-            transfer=transfer_state(found),
-            domain=public_domain(found),
-            **self.diff(before, _diff_side(found)),
-        )
-
-    def after_refusal(self, domain: Dict[str, Any], error: ApiError) -> _Done:
-        """A refused request spent nothing; a transfer that another run started meanwhile is reported, not failed."""
-        if error.status in (400, 409):
-            try:
-                now = self.client.get_domain(domain["id"])
-            except ApiError:
-                now = None
-            if now is not None and transfer_started(domain, now):
-                return _Done(
-                    f"a transfer of {self.name} was started meanwhile by another run; "
-                    f"transfer_status is {now.get('transfer_status')}",
-                    transfer=transfer_state(now),
-                    domain=public_domain(now),
-                )
-        return _api_failure(
-            error,
-            f"the transfer of {self.name} was refused: ",
-            transfer=transfer_state(domain),
-            domain=public_domain(domain),
-        )
+def _request(params: Dict[str, Any]) -> TransferRequest:
+    """The validated request; InvalidValue names a wrong option, TaskError a malformed auth code (never shown)."""
+    name = canonical_name(params["name"], option="name")
+    try:
+        auth_code = check_auth_code(params["auth_code"])
+    except ValueError as error:
+        raise TaskError(str(error)) from None
+    return TransferRequest(
+        name,
+        auth_code,
+        auto_renew=params["auto_renew"],
+        restart_failed=params["restart_failed"],
+        force=params["force"],
+        max_cost=check_budget("max_cost", params["max_cost"]),
+        prices=price_table(params["prices"], "prices"),
+        secrets=(params["auth_code"],),
+    )
 
 
 def main() -> None:
-    module = create_module(_argument_spec(), supports_check_mode=True)
-    raw_code = module.params["auth_code"]
-    try:
-        name = canonical_name(module.params["name"], option="name")
-        auth_code = check_auth_code(raw_code)
-    except ValueError as error:  # InvalidValue included; neither message shows an auth code
-        module.fail_json(msg=str(error))
-        return
-    # Ansible masks the value as given; the trimmed value that is sent is masked as well.
-    module.no_log_values.add(auth_code)
-    run = _Transfer(module, create_client(module), name, auth_code)
-    try:
-        done = run.run()
-    except _Done as stop:
-        done = stop
-    result = dict(done.result)
-    result.setdefault("changed", False)
-    # An API error may echo the code it was sent; nothing built here may carry it out.
-    secrets = [raw_code, auth_code]
-    for warning in run.warnings:
-        module.warn(redact(warning, secrets))
-    if done.failed:
-        module.fail_json(msg=redact(done.msg, secrets), **redact(result, secrets))
-    module.exit_json(msg=redact(done.msg, secrets), **redact(result, secrets))
+    module = create_module(ARGUMENT_SPEC, supports_check_mode=True)
+
+    def task() -> Dict[str, Any]:
+        request = _request(module.params)
+        # Ansible masks the value as given; the trimmed value that is sent is masked as well.
+        module.no_log_values.add(request.auth_code)
+        client = create_client(module)
+        grace = grace_seconds(module.params["api_timeout"])
+        return TransferTask(client, request, check_mode=module.check_mode, grace=grace).run()
+
+    run_module(module, task)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,14 @@ from typing import Any, Dict, List, Optional
 import pytest
 import requests
 import yaml
+from ansible_collections.vpsorg.domains.plugins.module_utils import _http as http
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import (
     COLLECTION_VERSION,
     DEFAULT_API_URL,
     ApiClient,
     ApiError,
     OutcomeUnknown,
+    RetryPolicy,
 )
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
@@ -119,11 +121,30 @@ class Clock:
             self.now += seconds
 
 
+_POLICY_OPTIONS = (
+    "max_attempts",
+    "max_total_time",
+    "backoff_base",
+    "backoff_cap",
+    "retry_after_cap",
+    "sleep",
+    "clock",
+    "wall_clock",
+    "jitter",
+)
+
+
+def client_options(**kwargs: Any) -> Dict[str, Any]:
+    """ApiClient keyword arguments with the retry settings among `kwargs` grouped in one RetryPolicy."""
+    policy = {key: kwargs.pop(key) for key in _POLICY_OPTIONS if key in kwargs}
+    return dict(kwargs, retry=RetryPolicy(**policy))
+
+
 def make_client(script: List[Any], *, api_url: str = BASE, **kwargs: Any) -> tuple:
     clock = Clock()
     options: Dict[str, Any] = {"sleep": clock.sleep, "clock": clock, "jitter": lambda: 0.5}
     options.update(kwargs)
-    client = ApiClient(TOKEN, api_url, **options)
+    client = ApiClient(TOKEN, api_url, **client_options(**options))
     adapter = ScriptedAdapter(script)
     client.session.mount("https://", adapter)
     client.session.mount("http://", adapter)
@@ -212,12 +233,40 @@ def test_each_domain_call_uses_its_method_and_path() -> None:
     assert all(s.headers["Authorization"] == f"Bearer {TOKEN}" for s in adapter.sent)
 
 
-@pytest.mark.parametrize("domain_id", [True, -1, "1/../2", "abc", 1.5, None, "../admin"])
-def test_domain_ids_are_checked_before_any_request(domain_id: Any) -> None:
+@pytest.mark.parametrize("domain_id", [True, False, None, "", "  ", ".", "..", 1.5, [], {}, (1,), {"id": 1}])
+def test_unusable_domain_ids_are_api_errors_before_any_request(domain_id: Any) -> None:
     client, adapter, _clock = make_client([])
-    with pytest.raises(ValueError, match="domain id"):
-        client.get_domain(domain_id)
+    for call in (
+        lambda: client.get_domain(domain_id),
+        lambda: client.update_domain(domain_id, {"locked": True}),
+        lambda: client.remove_domain(domain_id),
+        lambda: client.start_transfer(domain_id, "EPP-CODE-1", True),
+    ):
+        with pytest.raises(ApiError, match="unusable domain id") as caught:
+            call()
+        assert not isinstance(caught.value, OutcomeUnknown)
     assert adapter.sent == []
+
+
+@pytest.mark.parametrize(
+    ("domain_id", "path"),
+    [
+        (101, "domains/101/"),
+        ("101", "domains/101/"),
+        (-1, "domains/-1/"),
+        ("3f2b6c1e-9a4d-4b8e-a1c2-7d5e4f3a2b10", "domains/3f2b6c1e-9a4d-4b8e-a1c2-7d5e4f3a2b10/"),
+        ("example-shop-com", "domains/example-shop-com/"),
+        ("1/../2", "domains/1%2F..%2F2/"),
+        ("../admin", "domains/..%2Fadmin/"),
+        ("a b?c#d", "domains/a%20b%3Fc%23d/"),
+        ("bücher", "domains/b%C3%BCcher/"),
+    ],
+)
+def test_opaque_domain_ids_are_url_quoted_into_one_path_segment(domain_id: Any, path: str) -> None:
+    client, adapter, _clock = make_client([Reply(200, DOMAIN), Reply(200, {"transfer_status": "pending"})])
+    client.get_domain(domain_id)
+    client.start_transfer(domain_id, "EPP-CODE-1", True)
+    assert [s.url for s in adapter.sent] == [f"{BASE}/{path}", f"{BASE}/{path}transfer/"]
 
 
 def test_request_params_skip_none_and_path_must_be_relative() -> None:
@@ -744,7 +793,7 @@ def test_a_429_pauses_every_thread_sharing_the_client() -> None:
             other_done.set()
         clock.now = max(clock.now, 1000.0 + 7)
 
-    client = ApiClient(TOKEN, BASE, sleep=sleep, clock=clock, jitter=lambda: 0.5)
+    client = ApiClient(TOKEN, BASE, retry=RetryPolicy(sleep=sleep, clock=clock, jitter=lambda: 0.5))
     adapter = ScriptedAdapter([Reply(429, headers={"Retry-After": "7"}), Reply(200, {"id": 102}), Reply(200, DOMAIN)])
     client.session.mount("https://", adapter)
     result: List[Any] = []
@@ -926,7 +975,7 @@ def test_a_page_is_retried_on_its_own() -> None:
 
 
 def test_find_domains_matches_the_canonical_name_exactly() -> None:
-    results = [
+    ascii_results = [
         {"id": 9, "domain_name": "XN--BCHER-KVA.EXAMPLE."},
         {"id": 5, "domain_name": "shop-xn--bcher-kva.example"},
         {"id": 3, "domain_name": "xn--bcher-kva.example"},
@@ -934,16 +983,145 @@ def test_find_domains_matches_the_canonical_name_exactly() -> None:
         {"id": 6, "domain_name": "not a name"},
         {"id": 7},
     ]
-    client, adapter, _clock = make_client([Reply(200, {"count": 6, "next": None, "results": results})])
+    unicode_results = [
+        {"id": 9, "domain_name": "xn--bcher-kva.example"},
+        {"id": 12, "domain_name": "Bücher.example"},
+        {"id": 13, "domain_name": "bücher.example.org"},
+        {"id": 14, "domain_name": "altbücher.example"},
+    ]
+    client, adapter, _clock = make_client(
+        [
+            Reply(200, {"count": 6, "next": None, "results": ascii_results}),
+            Reply(200, {"count": 4, "next": None, "results": unicode_results}),
+        ]
+    )
     found = client.find_domains("xn--bcher-kva.example")
-    assert [item["id"] for item in found] == [3, 9]
-    assert adapter.sent[0].url == f"{BASE}/domains/?search=xn--bcher-kva.example"
+    assert [item["id"] for item in found] == [3, 9, 12]
+    # Both forms are searched: the API may store the name as posted; id 9 is merged, not listed twice.
+    assert [s.url for s in adapter.sent] == [
+        f"{BASE}/domains/?search=xn--bcher-kva.example",
+        f"{BASE}/domains/?search=b%C3%BCcher.example",
+    ]
 
 
 def test_find_domains_canonicalises_its_argument_and_may_find_nothing() -> None:
-    client, adapter, _clock = make_client([Reply(200, {"count": 0, "next": None, "results": []})])
+    empty = Reply(200, {"count": 0, "next": None, "results": []})
+    client, adapter, _clock = make_client([empty, Reply(200, {"count": 0, "next": None, "results": []})])
     assert client.find_domains("Bücher.Example.") == []
-    assert adapter.sent[0].url == f"{BASE}/domains/?search=xn--bcher-kva.example"
+    assert [s.url for s in adapter.sent] == [
+        f"{BASE}/domains/?search=xn--bcher-kva.example",
+        f"{BASE}/domains/?search=b%C3%BCcher.example",
+    ]
+
+
+def test_find_domains_searches_once_when_both_forms_are_the_same() -> None:
+    results = [{"id": 1, "domain_name": "example.com"}]
+    client, adapter, _clock = make_client([Reply(200, {"count": 1, "next": None, "results": results})])
+    assert client.find_domains("Example.COM.") == results
+    assert [s.url for s in adapter.sent] == [f"{BASE}/domains/?search=example.com"]
+
+
+def test_find_domains_finds_a_name_stored_in_unicode_only() -> None:
+    stored = {"id": "3f2b6c1e-9a4d", "domain_name": "bücher.app"}
+    client, adapter, _clock = make_client(
+        [
+            Reply(200, {"count": 0, "next": None, "results": []}),
+            Reply(200, {"count": 1, "next": None, "results": [stored]}),
+        ]
+    )
+    assert client.find_domains("xn--bcher-kva.app") == [stored]
+    assert len(adapter.sent) == 2
+
+
+def test_find_domains_merges_ids_by_type_and_value_and_orders_numbers_first() -> None:
+    client, _adapter, _clock = make_client(
+        [
+            Reply(200, {"count": 2, "next": None, "results": [{"id": "b", "domain_name": "xn--bcher-kva.app"}]}),
+            Reply(
+                200,
+                {
+                    "count": 2,
+                    "next": None,
+                    "results": [{"id": 7, "domain_name": "bücher.app"}, {"id": "b", "domain_name": "bücher.app"}],
+                },
+            ),
+        ]
+    )
+    assert [item["id"] for item in client.find_domains("bücher.app")] == [7, "b"]
+
+
+@pytest.mark.parametrize(
+    "item", [{"domain_name": "a.com"}, {"id": None, "domain_name": "a.com"}, {"id": ""}, {"id": True}]
+)
+def test_a_list_item_without_a_usable_id_is_an_api_error_naming_the_page(item: Dict[str, Any]) -> None:
+    client, _adapter, _clock = make_client([Reply(200, {"count": 1, "next": None, "results": [item]})])
+    with pytest.raises(ApiError) as caught:
+        client.list_domains()
+    assert caught.value.path == "/api/v1/domains/"
+    assert caught.value.method == "GET"
+    assert "list item" in str(caught.value)
+    assert "id" in caught.value.summary
+
+
+SECRET_DETAIL = {
+    **DOMAIN,
+    "auth_code": "EPP-SECRET-1",
+    "epp_code": "EPP-SECRET-2",
+    "authInfo": "EPP-SECRET-3",
+    "AuthCode": "EPP-SECRET-4",
+    "whois_info": {"created_date": "2020-01-01", "auth-info": "EPP-SECRET-5"},
+    "contacts": [{"name": "x", "eppCode": "EPP-SECRET-6"}],
+    "transfer_code": "EPP-SECRET-7",
+}
+
+
+def test_no_object_the_client_returns_carries_a_transfer_secret() -> None:
+    page_body = {"count": 1, "next": None, "results": [SECRET_DETAIL]}
+    client, _adapter, _clock = make_client(
+        [
+            Reply(200, SECRET_DETAIL),
+            Reply(200, page_body),
+            Reply(200, SECRET_DETAIL),
+            Reply(201, SECRET_DETAIL),
+            Reply(200, SECRET_DETAIL),
+            Reply(200, SECRET_DETAIL),
+        ]
+    )
+    answers = [
+        client.get_domain(101),
+        client.list_domains(),
+        client.update_domain(101, {"locked": True}),
+        client.register_domain({"domain_name": "example-shop.com"}),
+        client.start_transfer(101, "EPP-SENT-0", True),
+        client.request("GET", "domains/101/"),
+    ]
+    text = json.dumps(answers)
+    assert "EPP-SECRET" not in text
+    assert "EPP-SENT" not in text
+    # Everything else survives.
+    assert answers[0]["whois_info"] == {"created_date": "2020-01-01"}
+    assert answers[0]["contacts"] == [{"name": "x"}]
+    assert answers[1][0]["domain_name"] == "example-shop.com"
+
+
+def test_a_registration_answer_without_a_domain_id_is_an_unknown_outcome() -> None:
+    for answer in (Reply(201, {"message": "ok"}), Reply(201, ["x"]), Reply(204), Reply(201, {"id": None})):
+        client, adapter, _clock = make_client([answer])
+        with pytest.raises(OutcomeUnknown, match="names no domain id"):
+            client.register_domain({"domain_name": "example.com"})
+        assert len(adapter.sent) == 1
+
+
+def test_answers_that_are_no_object_are_handled_per_call() -> None:
+    client, _adapter, _clock = make_client(
+        [Reply(200, ["not", "a", "domain"]), Reply(204), Reply(204), Reply(200, "ok")]
+    )
+    with pytest.raises(ApiError, match="a list where a domain object was expected"):
+        client.get_domain(101)
+    with pytest.raises(ApiError, match="no body where a domain object was expected"):
+        client.get_domain(101)
+    assert client.update_domain(101, {"locked": True}) == {}
+    assert client.start_transfer(101, "EPP-CODE-1", True) == {}
 
 
 def test_a_token_with_a_trailing_line_break_is_trimmed() -> None:
@@ -973,3 +1151,84 @@ def test_find_domains_orders_several_matches_by_numeric_id() -> None:
     ]
     client, _adapter, _clock = make_client([Reply(200, {"count": 3, "next": None, "results": results})])
     assert [item["id"] for item in client.find_domains("a.com")] == [99, 101, 1000]
+
+
+# -- the retry policy and the redaction helpers ------------------------------------------------------------------
+
+
+def test_retry_policy_defaults_and_validation() -> None:
+    policy = RetryPolicy()
+    assert (policy.max_attempts, policy.max_total_time, policy.backoff_base, policy.backoff_cap) == (
+        5,
+        300.0,
+        1.0,
+        30.0,
+    )
+    assert policy.retry_after_cap == 60.0
+    assert "max_attempts=5" in repr(policy)
+    for bad in ({"max_attempts": 0}, {"max_attempts": True}, {"max_attempts": 2.5}):
+        with pytest.raises(ValueError, match="max_attempts"):
+            RetryPolicy(**bad)
+    for option in ("max_total_time", "backoff_base", "backoff_cap", "retry_after_cap"):
+        with pytest.raises(ValueError, match=option):
+            RetryPolicy(**{option: -1})
+    with pytest.raises(TypeError):
+        RetryPolicy(3)  # type: ignore[misc]  # keyword-only: a bare number says nothing
+
+
+def test_a_client_without_a_policy_gets_the_default_one() -> None:
+    client = ApiClient(TOKEN, BASE)
+    assert isinstance(client.retry, RetryPolicy)
+    assert client.retry.max_attempts == 5
+    with pytest.raises(ValueError, match="page_cap"):
+        ApiClient(TOKEN, BASE, page_cap=0)
+
+
+def test_redact_replaces_every_occurrence_in_nested_values() -> None:
+    code = "EPP-XYZ-987654"
+    failure = {
+        "detail": f"Invalid auth code {code}.",
+        "field_errors": {"auth_code": [f"'{code}' is not valid", "other"]},
+        code: [1, ("x" + code + "x", None)],
+        "status": 400,
+        "header": "Authorization: Bearer abc.def",
+    }
+    redacted = http.redact(failure, [code, "  " + code + "\n", ""])
+    assert code not in repr(redacted)
+    assert redacted["detail"] == "Invalid auth code ********."
+    assert redacted["field_errors"]["auth_code"] == ["'********' is not valid", "other"]
+    assert redacted["********"] == [1, ["x********x", None]]
+    assert redacted["status"] == 400
+    assert redacted["header"] == "Authorization: Bearer ********"
+
+
+def test_redact_without_secrets_returns_an_equal_value() -> None:
+    value = {"a": ["b", 1, None]}
+    assert http.redact(value, []) == value
+    assert http.redact(value, [""]) == value
+    # The longest secret goes first, so a secret inside a longer one never leaves a piece behind.
+    assert http.redact_text("code ABCDEF-1", ["ABCDEF", "ABCDEF-1"]) == "code ********"
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        ("auth_code", True),
+        ("AUTH_CODE", True),
+        ("authCode", True),
+        ("authInfo", True),
+        ("auth_info", True),
+        ("epp_code", True),
+        ("epp-code", True),
+        ("eppAuthCode", True),
+        ("transfer_code", True),
+        ("authorization_code", True),
+        ("transfer_status", False),
+        ("auto_renew", False),
+        ("author", False),
+        ("code", False),
+        (3, False),
+    ],
+)
+def test_secret_keys(key: Any, secret: bool) -> None:
+    assert http.is_secret_key(key) is secret

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import (
@@ -13,6 +13,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._client import (
     ApiClient,
     ApiError,
     OutcomeUnknown,
+    RetryPolicy,
 )
 
 DEMO_NAMES = ["example-blog.net", "example-labs.io", "example-shop.com", "transfer-me.org"]
@@ -44,9 +45,10 @@ def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def client_for(sandbox: Any, token: Any = None, **kwargs: Any) -> Tuple[ApiClient, FakeTime]:
     fake = FakeTime()
-    options = {"sleep": fake.sleep, "clock": fake.clock, "timeout": 10}
+    options: Dict[str, Any] = {"timeout": 10}
     options.update(kwargs)
-    return ApiClient(token or sandbox.token, sandbox.api_url, **options), fake
+    retry = RetryPolicy(sleep=fake.sleep, clock=fake.clock)
+    return ApiClient(token or sandbox.token, sandbox.api_url, retry=retry, **options), fake
 
 
 def journal(sandbox: Any, count: int) -> List[dict]:

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiClient, ApiError, OutcomeUnknown
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import (
+    ApiClient,
+    ApiError,
+    OutcomeUnknown,
+    RetryPolicy,
+)
 
 TOKEN = "wire-test-token-5f2c"
 
@@ -79,11 +84,14 @@ def server() -> Iterator[ScriptedServer]:
     instance.stop()
 
 
-def client_for(port: int, scheme: str = "http", **kwargs: Any) -> Tuple[ApiClient, List[float]]:
+def client_for(
+    port: int, scheme: str = "http", *, max_attempts: int = 5, **kwargs: Any
+) -> Tuple[ApiClient, List[float]]:
     sleeps: List[float] = []
-    options: Dict[str, Any] = {"sleep": sleeps.append, "jitter": lambda: 0.0, "timeout": 5}
+    options: Dict[str, Any] = {"timeout": 5}
     options.update(kwargs)
-    return ApiClient(TOKEN, f"{scheme}://127.0.0.1:{port}/api/v1", **options), sleeps
+    retry = RetryPolicy(max_attempts=max_attempts, sleep=sleeps.append, jitter=lambda: 0.0)
+    return ApiClient(TOKEN, f"{scheme}://127.0.0.1:{port}/api/v1", retry=retry, **options), sleeps
 
 
 def test_a_post_whose_connection_is_dropped_is_unknown_and_sent_once(server: ScriptedServer) -> None:
@@ -150,7 +158,7 @@ def test_proxies_from_the_environment_carry_the_request(
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.port}")
     server.script = [("json", 200, {"id": 101})]
-    client = ApiClient(TOKEN, "http://localhost:9/api/v1", sleep=lambda _seconds: None)
+    client = ApiClient(TOKEN, "http://localhost:9/api/v1", retry=RetryPolicy(sleep=lambda _seconds: None))
     assert client.get_domain(101) == {"id": 101}
     # A proxy receives the absolute URL in the request line.
     assert server.seen[0]["path"] == "http://localhost:9/api/v1/domains/101/"

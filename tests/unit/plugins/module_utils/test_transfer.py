@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests of the transfer decisions: state table, checks before spending, outcome lookup, redaction."""
+"""Unit tests of transfers: the state table, the registrar name, checks before spending, outcome lookup, the task."""
 
 from __future__ import annotations
 
@@ -145,10 +145,16 @@ def test_missing_transfer_status_with_restart_failed_is_not_enough():
     assert plan.action == transfer.ACTION_FAIL
 
 
-def test_completed_elsewhere_fails_unless_forced():
+def test_completed_is_done_and_warns_when_the_registrar_is_named_otherwise():
     domain = detail(transfer_status="completed")
-    assert transfer.plan_transfer(domain, now=NOW).action == transfer.ACTION_FAIL
-    assert transfer.plan_transfer(domain, force=True, now=NOW).action == transfer.ACTION_START
+    plan = transfer.plan_transfer(domain, now=NOW)
+    assert plan.action == transfer.ACTION_NONE
+    assert plan.reason == "a transfer of transfer-me.org to VPS.org has completed"
+    assert len(plan.warnings) == 1
+    assert "Other Registrar Inc." in plan.warnings[0] and "force: true" in plan.warnings[0]
+    forced = transfer.plan_transfer(domain, force=True, now=NOW)
+    assert forced.action == transfer.ACTION_START
+    assert any("completed earlier" in warning for warning in forced.warnings)
 
 
 def test_unknown_status_fails_unless_forced():
@@ -215,25 +221,13 @@ def test_age_rule_applies_to_restarts_and_forced_starts():
     assert transfer.plan_transfer(without("transfer_status", whois_info=young), force=True, now=NOW).action == "fail"
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2024-03-01T10:00:00Z", datetime(2024, 3, 1, 10, 0, tzinfo=timezone.utc)),
-        ("2024-03-01T10:00:00.123456Z", datetime(2024, 3, 1, 10, 0, tzinfo=timezone.utc)),
-        ("2024-03-01T12:00:00+02:00", datetime(2024, 3, 1, 10, 0, tzinfo=timezone.utc)),
-        ("2024-03-01T05:30:00-0430", datetime(2024, 3, 1, 10, 0, tzinfo=timezone.utc)),
-        ("2024-03-01T10:00", datetime(2024, 3, 1, 10, 0, tzinfo=timezone.utc)),
-        ("2024-03-01 10:00:00", datetime(2024, 3, 1, 10, 0, tzinfo=timezone.utc)),
-        ("2024-03-01", datetime(2024, 3, 1, tzinfo=timezone.utc)),
-        ("2024-02-30", None),
-        ("yesterday", None),
-        ("", None),
-        (None, None),
-        (20240301, None),
-    ],
-)
-def test_parse_date(text, expected):
-    assert transfer.parse_date(text) == expected
+def test_creation_date_reads_the_api_dates_with_the_one_parser():
+    assert transfer.creation_date(detail()) == datetime(2024, 3, 1, 10, 0, tzinfo=timezone.utc)
+    microseconds = detail(whois_info={"created_date": "2024-03-01T12:00:00.5+02:00"})
+    assert transfer.creation_date(microseconds) == datetime(2024, 3, 1, 10, 0, 0, 500000, tzinfo=timezone.utc)
+    fallback = detail(whois_info={"created_date": "unknown"}, registration_date="2024-03-02")
+    assert transfer.creation_date(fallback) == datetime(2024, 3, 2, tzinfo=timezone.utc)
+    assert transfer.creation_date(detail(whois_info=None, registration_date=None)) is None
 
 
 # -- the auth code ------------------------------------------------------------------------------------------
@@ -358,14 +352,6 @@ def test_look_up_reads_once_with_no_grace():
 # -- what the user sees ------------------------------------------------------------------------------------
 
 
-def test_public_domain_drops_secrets():
-    domain = detail(auth_code="EPP-DEMO-1234", AuthCode="x", epp_code="y")
-    public = transfer.public_domain(domain)
-    assert "auth_code" not in public and "AuthCode" not in public and "epp_code" not in public
-    assert public["domain_name"] == "transfer-me.org"
-    assert "auth_code" not in transfer.transfer_state(domain)
-
-
 def test_transfer_state_keeps_unknown_transfer_fields():
     state = transfer.transfer_state(detail(transfer_status="failed", transfer_attempts=2))
     assert state["transfer_attempts"] == 2
@@ -380,23 +366,241 @@ def test_predicted_transfer_is_pending_without_dates():
     assert predicted["id"] == 104
 
 
-def test_redact_replaces_every_occurrence_in_nested_values():
-    code = "EPP-SECRET-9"
-    failure = {
-        "detail": f"Invalid auth code {code}.",
-        "field_errors": {"auth_code": [f"'{code}' is not valid", "other"]},
-        code: [1, (f"x{code}x", None)],
-        "status": 400,
+# -- the registrar's name -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "VPS.org",
+        "vps.org",
+        "VPS.ORG",
+        " VPS.org ",
+        "VPS.org, LLC",
+        "VPS.org LLC.",
+        "VPS.org L.L.C.",
+        "vps.org inc",
+        "VPS.ORG Inc.",
+        "VPS.org Ltd",
+        "VPS.org Limited",
+        "VPS.org, Inc., LLC",
+        "VPS org",
+    ],
+)
+def test_registrar_names_that_are_vps(name):
+    assert transfer.registrar_key(name) == "vps org"
+    assert transfer.is_at_vps(detail(registrar=name))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "notvps.org",
+        "VPS.org Reseller Services",
+        "Reseller of VPS.org",
+        "vps.org.example",
+        "VPS",
+        "vpsorg",
+        "",
+        None,
+        12,
+        "Other Registrar Inc.",
+        "VPS.net LLC",
+    ],
+)
+def test_registrar_names_that_are_not_vps(name):
+    assert not transfer.is_at_vps(detail(registrar=name))
+
+
+def test_a_domain_at_vps_under_a_legal_name_needs_no_transfer():
+    plan = transfer.plan_transfer(detail(registrar="VPS.org, LLC"), now=NOW)
+    assert plan.action == transfer.ACTION_NONE
+    assert plan.reason == "transfer-me.org is already registered at VPS.org"
+
+
+# -- the task -------------------------------------------------------------------------------------------------
+CODE = "EPP-TASK-5150"
+
+
+class FakeClient:
+    """The client calls the task makes, answered from scripts and recorded."""
+
+    def __init__(self, listed=None, details=None, transfer_answer=None):
+        self.listed = [{"id": 104, "domain_name": "transfer-me.org"}] if listed is None else listed
+        self.details = list(details or [detail()])
+        self.transfer_answer = transfer_answer if transfer_answer is not None else {"transfer_status": "pending"}
+        self.calls = []
+
+    def find_domains(self, name):
+        self.calls.append(("find", name))
+        if isinstance(self.listed, Exception):
+            raise self.listed
+        return self.listed
+
+    def get_domain(self, domain_id):
+        self.calls.append(("get", domain_id))
+        answer = self.details.pop(0) if len(self.details) > 1 else self.details[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def start_transfer(self, domain_id, auth_code, auto_renew):
+        self.calls.append(("transfer", domain_id, auth_code, auto_renew))
+        if isinstance(self.transfer_answer, Exception):
+            raise self.transfer_answer
+        return self.transfer_answer
+
+    @property
+    def posts(self):
+        return [call for call in self.calls if call[0] == "transfer"]
+
+
+def task(client, *, check_mode=False, **options):
+    request = transfer.TransferRequest("transfer-me.org", CODE, secrets=("  " + CODE + "\n",), **options)
+    fake = FakeClock()
+    return transfer.TransferTask(
+        client, request, check_mode=check_mode, grace=10, sleep=fake.sleep, clock=fake.clock, now=NOW
+    )
+
+
+def test_task_starts_a_transfer_and_returns_the_answer_with_money_as_numbers():
+    client = FakeClient(transfer_answer={"transfer_status": "pending", "total_cost": "13.99", "fee": "n/a"})
+    result = task(client).run()
+    assert client.posts == [("transfer", 104, CODE, True)]
+    assert result["changed"] is True
+    assert result["msg"] == "a transfer of transfer-me.org to VPS.org was started"
+    assert result["transfer"] == {
+        "transfer_status": "pending",
+        "total_cost": 13.99,
+        "fee": None,
+        "id": 104,
+        "domain_name": "transfer-me.org",
     }
-    redacted = transfer.redact(failure, [code, "  " + code + "\n", ""])
-    assert code not in repr(redacted)
-    assert redacted["detail"] == "Invalid auth code ********."
-    assert redacted["field_errors"]["auth_code"] == ["'********' is not valid", "other"]
-    assert redacted["********"] == [1, ["x********x", None]]
-    assert redacted["status"] == 400
+    assert result["domain"]["transfer_status"] == "pending"
+    assert result["diff"]["after"]["transfer_status"] == "pending"
+    assert result["warnings"] == []
 
 
-def test_redact_without_secrets_returns_the_value():
-    value = {"a": "b"}
-    assert transfer.redact(value, []) is value
-    assert transfer.redact(value, [""]) is value
+def test_task_uses_the_list_id_when_the_detail_lacks_it():
+    opaque = "3f2b6c1e-9a4d-4b8e"
+    client = FakeClient(listed=[{"id": opaque, "domain_name": "transfer-me.org"}], details=[without("id")])
+    result = task(client).run()
+    assert client.calls[1] == ("get", opaque)
+    assert client.posts == [("transfer", opaque, CODE, True)]
+    assert result["transfer"]["id"] == opaque
+
+
+def test_task_fails_cleanly_when_the_domain_is_missing_or_ambiguous():
+    with pytest.raises(transfer.TaskError, match="is not in the account"):
+        task(FakeClient(listed=[])).run()
+    two = [{"id": 104, "domain_name": "transfer-me.org"}, {"id": "x7", "domain_name": "transfer-me.org"}]
+    with pytest.raises(transfer.TaskError, match=r"ids 104, x7") as caught:
+        task(FakeClient(listed=two)).run()
+    assert caught.value.result["ids"] == [104, "x7"]
+
+
+def test_task_refusals_carry_the_state_and_send_nothing():
+    client = FakeClient(details=[detail(transfer_status="failed", transfer_failure_reason="locked")])
+    with pytest.raises(transfer.TaskError, match="failed: locked") as caught:
+        task(client).run()
+    assert caught.value.result["transfer"]["transfer_status"] == "failed"
+    assert caught.value.result["changed"] is False
+    assert client.posts == []
+
+
+def test_task_in_check_mode_predicts_and_estimates():
+    client = FakeClient()
+    result = task(client, check_mode=True).run()
+    assert client.posts == []
+    assert result["changed"] is True
+    assert result["transfer"]["transfer_status"] == "pending"
+    assert result["transfer"]["estimated_cost"] == 13.99
+    cheap = task(FakeClient(), check_mode=True, prices={"org": 9.5}).run()
+    assert cheap["transfer"]["estimated_cost"] == 9.5
+    unknown = transfer.TransferTask(
+        FakeClient(listed=[{"id": 1, "domain_name": "x.zz"}], details=[detail(id=1, domain_name="x.zz")]),
+        transfer.TransferRequest("x.zz", CODE),
+        check_mode=True,
+        now=NOW,
+    ).run()
+    assert unknown["transfer"]["estimated_cost"] is None
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_budget_below_the_estimate_refuses_before_the_request(check_mode):
+    client = FakeClient()
+    with pytest.raises(transfer.TaskError) as caught:
+        task(client, check_mode=check_mode, max_cost=13.98).run()
+    assert caught.value.msg == (
+        "the transfer of transfer-me.org is estimated at 13.99 USD, more than max_cost (13.98 USD); nothing was sent"
+    )
+    assert caught.value.result["transfer"]["estimated_cost"] == 13.99
+    assert client.posts == []
+
+
+def test_a_budget_equal_to_the_estimate_passes():
+    client = FakeClient()
+    result = task(client, max_cost=13.99).run()
+    assert result["changed"] is True
+    assert len(client.posts) == 1
+
+
+def test_an_unknown_price_with_a_budget_refuses_before_the_request():
+    client = FakeClient(listed=[{"id": 1, "domain_name": "x.zz"}], details=[detail(id=1, domain_name="x.zz")])
+    request = transfer.TransferRequest("x.zz", CODE, max_cost=100.0)
+    with pytest.raises(transfer.TaskError, match=r"fee of x\.zz is unknown \(no price for \.zz") as caught:
+        transfer.TransferTask(client, request, now=NOW).run()
+    assert "100.00 USD" in caught.value.msg
+    assert client.posts == []
+    priced = transfer.TransferRequest("x.zz", CODE, max_cost=100.0, prices={"zz": 50})
+    assert transfer.TransferTask(FakeClient(listed=client.listed, details=client.details), priced, now=NOW).run()[
+        "changed"
+    ]
+
+
+def test_a_budget_is_not_checked_when_nothing_would_be_spent():
+    client = FakeClient(details=[detail(transfer_status="pending")])
+    result = task(client, max_cost=0).run()
+    assert result["changed"] is False
+
+
+def test_task_never_returns_the_auth_code():
+    from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
+
+    echo = ApiError(
+        "the API refused the request as invalid (HTTP 400)",
+        status=400,
+        method="POST",
+        path="/api/v1/domains/104/transfer/",
+        detail=f"bad code {CODE}",
+        field_errors={"auth_code": [f"{CODE} is wrong"]},
+    )
+    client = FakeClient(transfer_answer=echo, details=[detail(), detail()])
+    with pytest.raises(transfer.TaskError) as caught:
+        task(client).run()
+    text = repr(caught.value.msg) + repr(caught.value.to_result())
+    assert CODE not in text
+    assert "********" in caught.value.to_result()["failure"]["detail"]
+    assert caught.value.msg.startswith("the transfer of transfer-me.org was refused")
+
+
+def test_a_lost_answer_is_looked_up_and_never_sent_again():
+    from ansible_collections.vpsorg.domains.plugins.module_utils._client import OutcomeUnknown
+
+    lost = OutcomeUnknown("outcome unknown: timed out", method="POST", path="/api/v1/domains/104/transfer/")
+    client = FakeClient(transfer_answer=lost, details=[detail(), detail(), detail(transfer_status="pending")])
+    result = task(client).run()
+    assert len(client.posts) == 1
+    assert result["changed"] is True
+    assert result["transfer"]["transfer_status"] == "pending"
+    assert "was lost" in result["warnings"][0]
+    never = FakeClient(transfer_answer=lost)
+    with pytest.raises(transfer.TaskError, match="outcome unknown: check the account") as caught:
+        task(never).run()
+    assert len(never.posts) == 1
+    assert caught.value.result["failure"]["method"] == "POST"
+
+
+@pytest.mark.parametrize(("timeout", "grace"), [(1, 10), (30, 60), (45, 90), (300, 120), (None, 60), (True, 60)])
+def test_grace_seconds(timeout, grace):
+    assert transfer.grace_seconds(timeout) == grace
