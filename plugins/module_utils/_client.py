@@ -158,21 +158,27 @@ class ApiClient(HttpClient):
             raise self._error(
                 f"the API gave an unusable domain id {_excerpt(repr(domain_id), 60)}; expected a number or a string",
                 "",
-                "domains/",
+                self._path_of("domains/"),
             )
         return f"domains/{quote(str(domain_id), safe='')}/{suffix}"
+
+    def _path_of(self, path: str) -> str:
+        """The URL path of an API path, as errors name it (`/api/v1/domains/`)."""
+        return urlsplit(self._url(path)).path
 
     def _object(self, answer: Any, method: str, path: str) -> Dict[str, Any]:
         """A detail answer that must be an object."""
         if not isinstance(answer, dict):
             shown = "no body" if answer is None else f"a {type(answer).__name__}"
-            raise self._error(f"the API answered with {shown} where a domain object was expected", method, path)
+            raise self._error(
+                f"the API answered with {shown} where a domain object was expected", method, self._path_of(path)
+            )
         return answer
 
     def list_domains(self, *, status: Optional[str] = None, search: Optional[str] = None) -> List[Dict[str, Any]]:
         """Every domain of the account (all pages), optionally filtered by the API; each item has a usable id."""
         items = self._get_all("domains/", {"status": status, "search": search})
-        page_path = urlsplit(self._url("domains/")).path
+        page_path = self._path_of("domains/")
         for item in items:
             _require_id(item, page_path)
         return items
@@ -216,7 +222,7 @@ class ApiClient(HttpClient):
             raise OutcomeUnknown(
                 "outcome unknown: the API accepted the registration but its answer names no domain id",
                 method="POST",
-                path=urlsplit(self._url("domains/")).path,
+                path=self._path_of("domains/"),
                 detail=_excerpt(repr(answer)),
                 secrets=(self._token,),
             )

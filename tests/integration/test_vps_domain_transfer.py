@@ -662,3 +662,128 @@ def test_transfer_playbook_refuses_a_domain_without_code(sandbox, run_playbook, 
     )
     assert sandbox.journal() == []
     assert_absent(DEMO_CODE, run)
+
+
+# -- the registrar's name and completed transfers --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("registrar", ["VPS.org, LLC", "vps.org inc", "VPS.ORG Ltd."])
+def test_vps_under_another_spelling_sends_no_transfer(sandbox, run_playbook, registrar):
+    seed_foreign(sandbox, "spelled.org", "EPP-SPELL-1234", registrar=registrar)
+    sandbox.clear_journal()
+    run = run_playbook([transfer_task("spelled.org", "EPP-SPELL-1234")])
+    result = run.result(TASK)
+    assert run.status(TASK) == "ok", result
+    assert result["msg"] == "spelled.org is already registered at VPS.org"
+    assert result["transfer"]["registrar"] == registrar
+    assert writes(sandbox) == []
+    assert fees(sandbox) == []
+
+
+def test_another_company_named_like_vps_is_not_vps(sandbox, run_playbook):
+    seed_foreign(sandbox, "reseller.org", "EPP-RESELL-1234", registrar="VPS.org Reseller Services")
+    run = run_playbook([transfer_task("reseller.org", "EPP-RESELL-1234")], check=True)
+    result = run.result(TASK)
+    assert run.status(TASK) == "changed", result
+    assert result["msg"] == "a transfer of reseller.org to VPS.org would be started"
+    assert writes(sandbox) == []
+
+
+def test_a_completed_transfer_is_done_even_when_the_registrar_lags(sandbox, run_playbook):
+    seed_foreign(sandbox, "completed.org", "EPP-DONE-1234", transfer_status="completed")
+    sandbox.clear_journal()
+    run = run_playbook([transfer_task("completed.org", "EPP-DONE-1234")])
+    result = run.result(TASK)
+    assert run.status(TASK) == "ok", result
+    assert result["changed"] is False
+    assert result["msg"] == "a transfer of completed.org to VPS.org has completed"
+    assert result["transfer"]["transfer_status"] == "completed"
+    assert any("names its registrar as Other Registrar Inc." in warning for warning in result["warnings"])
+    assert writes(sandbox) == []
+    assert fees(sandbox) == []
+
+
+# -- the budget: max_cost and prices ---------------------------------------------------------------------------
+
+
+def test_check_mode_returns_the_estimated_cost(sandbox, run_playbook):
+    run = run_playbook(
+        [
+            transfer_task(task="Published price"),
+            transfer_task(task="Own price", prices={".ORG": "9.50"}),
+        ],
+        check=True,
+    )
+    assert run.result("Published price")["transfer"]["estimated_cost"] == 13.99
+    assert run.result("Own price")["transfer"]["estimated_cost"] == 9.5
+    assert writes(sandbox) == []
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_over_budget_refuses_before_the_request(sandbox, run_playbook, check):
+    sandbox.clear_journal()
+    run = run_playbook([transfer_task(max_cost=13.98)], check=check)
+    result = run.result(TASK)
+    assert run.status(TASK) == "failed", result
+    assert result["msg"] == (
+        "the transfer of transfer-me.org is estimated at 13.99 USD, more than max_cost (13.98 USD); nothing was sent"
+    )
+    assert result["transfer"]["estimated_cost"] == 13.99
+    assert transfer_posts(sandbox) == []
+    assert writes(sandbox) == []
+    assert fees(sandbox) == []
+    assert_absent(DEMO_CODE, run)
+
+
+def test_an_unknown_price_with_a_budget_refuses_before_the_request(sandbox, run_playbook):
+    seed_foreign(sandbox, "unpriced.zz", "EPP-ZZ-123456")
+    sandbox.clear_journal()
+    run = run_playbook([transfer_task("unpriced.zz", "EPP-ZZ-123456", max_cost=1000)])
+    result = run.result(TASK)
+    assert run.status(TASK) == "failed", result
+    assert result["msg"].startswith("the transfer fee of unpriced.zz is unknown (no price for .zz in the price table)")
+    assert "1,000.00 USD" in result["msg"]
+    assert writes(sandbox) == []
+    assert fees(sandbox) == []
+
+
+def test_a_budget_equal_to_the_estimate_passes_and_is_charged_once(sandbox, run_playbook):
+    run = run_playbook([transfer_task(max_cost="13.99")])
+    result = run.result(TASK)
+    assert run.status(TASK) == "changed", result
+    assert len(transfer_posts(sandbox)) == 1
+    charged = fees(sandbox, DEMO_NAME)
+    assert [entry["amount"] for entry in charged] == [13.99]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_cost": -1}, "max_cost: -1.0 is not a valid budget: must be an amount in USD of 0 or more"),
+        ({"prices": {"org": "cheap"}}, "prices.org: 'cheap' is not a valid price"),
+        ({"prices": {"not a tld!": 5}}, "is not a valid top-level domain"),
+    ],
+)
+def test_bad_budget_options_fail_before_any_request(sandbox, run_playbook, options, message):
+    sandbox.clear_journal()
+    run = run_playbook([transfer_task(**options)])
+    result = run.result(TASK)
+    assert run.status(TASK) == "failed", result
+    assert message in result["msg"]
+    assert sandbox.journal() == []
+
+
+# -- names stored in Unicode, secrets in the API's answers ---------------------------------------------------
+
+
+def test_a_name_the_api_stores_in_unicode_is_found_and_transferred_once(sandbox, run_playbook):
+    seed_foreign(sandbox, "bücher.app", "EPP-UNICODE-77")
+    sandbox.clear_journal()
+    run = run_playbook([transfer_task("xn--bcher-kva.app", "EPP-UNICODE-77")])
+    result = run.result(TASK)
+    assert run.status(TASK) == "changed", result
+    assert result["domain"]["domain_name"] == "bücher.app"
+    searches = [e["query"] for e in sandbox.journal() if e["method"] == "GET" and e["path"] == "/api/v1/domains/"]
+    assert len(searches) == 2, searches
+    assert len(transfer_posts(sandbox)) == 1
+    assert len(fees(sandbox)) == 1
