@@ -69,28 +69,12 @@ class ApiClient(HttpClient):
     """
 
     def __init__(
-        self,
-        api_token: str,
-        api_url: str = DEFAULT_API_URL,
-        *,
-        validate_certs: bool = True,
-        ca_path: Optional[str] = None,
-        timeout: float = 30,
-        pool_size: int = 4,
-        retry: Optional[RetryPolicy] = None,
-        page_cap: int = 10000,
+        self, api_token: str, api_url: str = DEFAULT_API_URL, *, page_cap: int = 10000, **options: Any
     ) -> None:
+        """`options` are HttpClient's: validate_certs, ca_path, timeout, pool_size and retry (a RetryPolicy)."""
         if isinstance(page_cap, bool) or not isinstance(page_cap, int) or page_cap < 1:
             raise ValueError("page_cap must be at least 1")
-        super().__init__(
-            api_token,
-            api_url,
-            validate_certs=validate_certs,
-            ca_path=ca_path,
-            timeout=timeout,
-            pool_size=pool_size,
-            retry=retry,
-        )
+        super().__init__(api_token, api_url, **options)
         self._page_cap = page_cap
 
     # -- pages ------------------------------------------------------------------------------------------------
