@@ -14,7 +14,7 @@ description:
     registrar, and recognises every later state of that transfer, so that a playbook can be run again and again
     without ordering a second transfer.
   - Reads the domain's details first, then acts on what it finds.
-    When the registrar is already C(VPS.org) (however the API writes it: case, punctuation and a legal-form suffix
+    When the registrar is already C(VPS.org) (however the API writes it; case, punctuation and a legal-form suffix
     such as C(LLC), C(Inc) or C(Ltd) do not matter, but C(VPS.org Reseller Services) is another registrar),
     nothing is done.
     When the last transfer completed (C(transfer_status) V(completed)), nothing is done either; a warning says so
