@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests of the vps_domain and vps_domain_info wiring: docs against argument specs, validation, results."""
+"""Unit tests of the module wiring (vps_domain, vps_domain_info, vps_domain_transfer): docs against argument specs,
+validation before any request, results."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.vpsorg.domains.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.vpsorg.domains.plugins.module_utils._base import connection_argument_spec
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
-from ansible_collections.vpsorg.domains.plugins.modules import vps_domain, vps_domain_info
+from ansible_collections.vpsorg.domains.plugins.modules import vps_domain, vps_domain_info, vps_domain_transfer
 
 CONNECTION = {"api_token": "unit-test-token", "api_url": "http://127.0.0.1:9/api/v1"}
 
@@ -117,7 +118,9 @@ def _normalised_docs(options):
     return normal
 
 
-@pytest.mark.parametrize("module", [vps_domain, vps_domain_info], ids=lambda module: module.__name__.rsplit(".", 1)[1])
+@pytest.mark.parametrize(
+    "module", [vps_domain, vps_domain_info, vps_domain_transfer], ids=lambda module: module.__name__.rsplit(".", 1)[1]
+)
 def test_documented_options_match_the_argument_spec(module):
     docs = yaml.safe_load(module.DOCUMENTATION)
     assert docs["extends_documentation_fragment"] == ["vpsorg.domains.connection"]
@@ -134,7 +137,9 @@ def test_documented_options_match_the_argument_spec(module):
         assert all(isinstance(line, str) for line in option["description"]), name
 
 
-@pytest.mark.parametrize("module", [vps_domain, vps_domain_info], ids=lambda module: module.__name__.rsplit(".", 1)[1])
+@pytest.mark.parametrize(
+    "module", [vps_domain, vps_domain_info, vps_domain_transfer], ids=lambda module: module.__name__.rsplit(".", 1)[1]
+)
 def test_examples_and_return_are_yaml(module):
     examples = yaml.safe_load(module.EXAMPLES)
     assert all(isinstance(task, dict) and task.get("name") for task in examples)
@@ -341,3 +346,63 @@ def test_info_by_name_not_in_the_account_is_an_empty_list(run_module):
     result, _created = run_module(vps_domain_info, {"name": "absent.com"}, FakeClient(INFO_DOMAINS))
     assert result["domains"] == []
     assert result["changed"] is False
+
+
+# -- vps_domain_transfer ----------------------------------------------------------------------------------------
+TRANSFER_ARGS = {"name": "transfer-me.org", "auth_code": "EPP-WIRING-1234"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"name": "not a domain"}, "name: 'not a domain' is not a valid domain name"),
+        ({"auth_code": "xy12"}, "auth_code is malformed: shorter than 6 characters"),
+        ({"auth_code": "EPP CODE 1234"}, "auth_code is malformed: contains whitespace at position 4"),
+        ({"max_cost": -5}, "max_cost: -5.0 is not a valid budget: must be an amount in USD of 0 or more"),
+        ({"max_cost": "a lot"}, "max_cost"),
+        ({"prices": {"org": -1}}, "prices.org: -1 is not a valid price: must be a price in USD of 0 or more"),
+        ({"prices": {"": 3}}, "prices: '' is not a valid price table"),
+    ],
+)
+def test_vps_domain_transfer_bad_arguments_fail_before_a_client_exists(run_module, args, message):
+    result, created = run_module(vps_domain_transfer, dict(TRANSFER_ARGS, **args))
+    assert result["failed"] is True
+    assert message in result["msg"]
+    assert created is False
+    for code in ("xy12", "EPP CODE 1234"):
+        if args.get("auth_code") == code:
+            assert code not in json.dumps({k: v for k, v in result.items() if k != "invocation"})
+
+
+class TransferClient(FakeClient):
+    def get_domain(self, domain_id):
+        self.calls.append(("get_domain", domain_id))
+        domain = next(domain for domain in self.domains if domain["id"] == domain_id)
+        return dict(domain, registrar="Other Registrar Inc.", whois_info={}, transfer_status=None)
+
+    def start_transfer(self, domain_id, auth_code, auto_renew):
+        self.calls.append(("start_transfer", domain_id, auth_code, auto_renew))
+        return {"transfer_status": "pending", "total_cost": "13.99", "message": "Domain transfer initiated."}
+
+
+def test_vps_domain_transfer_runs_its_task_through_run_module(run_module):
+    domains = [listed(id=104, domain_name="transfer-me.org")]
+    result, created = run_module(vps_domain_transfer, dict(TRANSFER_ARGS, max_cost=13.99), TransferClient(domains))
+    assert created is True
+    assert result["changed"] is True
+    assert result["transfer"]["total_cost"] == 13.99
+    assert "diff" not in result
+    result, _created = run_module(vps_domain_transfer, TRANSFER_ARGS, TransferClient(domains), check=True, diff=True)
+    assert result["transfer"]["estimated_cost"] == 13.99
+    assert result["diff"]["after"]["transfer_status"] == "pending"
+    result, _created = run_module(vps_domain_transfer, dict(TRANSFER_ARGS, max_cost=1), TransferClient(domains))
+    assert result["failed"] is True
+    assert "more than max_cost (1.00 USD)" in result["msg"]
+
+
+def test_vps_domain_transfer_api_errors_give_a_failure_dict(run_module):
+    error = ApiError("the API token was rejected", status=401, method="GET", path="/api/v1/domains/")
+    result, _created = run_module(vps_domain_transfer, TRANSFER_ARGS, FakeClient(error=error))
+    assert result["failed"] is True
+    assert result["msg"] == f"cannot look transfer-me.org up: {error}"
+    assert result["failure"]["status"] == 401
