@@ -439,10 +439,7 @@ class FakeClient:
 
     def get_domain(self, domain_id):
         self.calls.append(("get", domain_id))
-        answer = self.details.pop(0) if len(self.details) > 1 else self.details[0]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+        return self.details.pop(0) if len(self.details) > 1 else self.details[0]
 
     def start_transfer(self, domain_id, auth_code, auto_renew):
         self.calls.append(("transfer", domain_id, auth_code, auto_renew))
