@@ -276,6 +276,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
     DomainTask,
     desired_settings,
 )
+from ansible_collections.vpsorg.domains.plugins.module_utils._money import check_budget, price_table
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
     InvalidValue,
     canonical_name,
@@ -294,6 +295,8 @@ ARGUMENT_SPEC = {
     "nameservers": {"type": "list", "elements": "str"},
     "wait": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 900},
+    "max_cost": {"type": "float"},
+    "prices": {"type": "dict"},
 }
 
 
@@ -315,6 +318,8 @@ def _request(params: dict) -> DomainRequest:
         years=None if params["years"] is None else check_years(params["years"], option="years"),
         wait=params["wait"],
         wait_timeout=params["wait_timeout"],
+        max_cost=check_budget("max_cost", params["max_cost"]),
+        prices=price_table(params["prices"], "prices"),
     )
 
 

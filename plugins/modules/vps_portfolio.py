@@ -286,21 +286,11 @@ failure:
   type: dict
 """
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
-    create_client,
-    create_module,
-    fail_from_api_error,
-)
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
+from ansible_collections.vpsorg.domains.plugins.module_utils._base import create_client, create_module, run_module
 from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import (
     STATUSES,
-    apply_changes,
-    build_policy,
-    check_limits,
-    diffs,
-    over_limit,
-    plan_portfolio,
-    report,
+    PortfolioTask,
+    portfolio_request,
 )
 
 _SETTING_OPTIONS = {
@@ -321,6 +311,8 @@ ARGUMENT_SPEC = {
     "statuses": {"type": "list", "elements": "str", "default": ["active"], "choices": list(STATUSES)},
     "register_missing": {"type": "bool", "default": False},
     "max_changes": {"type": "int"},
+    "max_spend": {"type": "float"},
+    "prices": {"type": "dict"},
     "concurrency": {"type": "int", "default": 4},
     "expiry_warning_days": {"type": "int", "default": 30},
 }
@@ -328,46 +320,17 @@ ARGUMENT_SPEC = {
 
 def main() -> None:
     module = create_module(ARGUMENT_SPEC, supports_check_mode=True)
-    params = module.params
-    try:
-        policy = build_policy(params["settings"], params["domains"], params["exclude"], params["statuses"])
-        check_limits(params["concurrency"], params["max_changes"], params["expiry_warning_days"])
-    except ValueError as error:
-        module.fail_json(msg=str(error))
 
-    # One connection per worker, so the pool never waits for a free connection.
-    client = create_client(module, pool_size=params["concurrency"])
-    try:
-        account = client.list_domains()
-    except ApiError as error:
-        fail_from_api_error(module, error, changed=False)
+    def task() -> dict:
+        request = portfolio_request(module.params)
+        # One connection per worker, so the pool never waits for a free connection. A registration with an
+        # unclear answer is looked up for as long as one request may take.
+        client = create_client(module, pool_size=request.concurrency)
+        return PortfolioTask(
+            client, request, check_mode=module.check_mode, grace_seconds=module.params["api_timeout"]
+        ).run()
 
-    register_missing = params["register_missing"]
-    plan = plan_portfolio(
-        policy, account, register_missing=register_missing, expiry_warning_days=params["expiry_warning_days"]
-    )
-    for warning in plan.warnings:
-        module.warn(warning)
-
-    limit = over_limit(plan, params["max_changes"])
-    if limit is not None:
-        result = report(plan, check_mode=module.check_mode, register_missing=register_missing)
-        result["errors"].insert(0, limit)
-        module.fail_json(msg=limit, changed=False, **result)
-
-    if not module.check_mode:
-        # A registration with an unclear answer is looked up for as long as one request may take.
-        apply_changes(client, plan, params["concurrency"], grace_seconds=params["api_timeout"])
-
-    result = report(plan, check_mode=module.check_mode, register_missing=register_missing)
-    result["changed"] = result["summary"]["changed"] > 0
-    if module._diff:
-        result["diff"] = diffs(plan, applied_only=not module.check_mode)
-    problems = result["errors"]
-    if problems:
-        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        module.fail_json(msg=f"{len(problems)} domain(s) failed: {shown}", **result)
-    module.exit_json(**result)
+    run_module(module, task)
 
 
 if __name__ == "__main__":
