@@ -470,7 +470,17 @@ class TestReport:
         plan = plan_for(domains=[{"name": "example-blog.net"}, {"name": "new-one.com"}], register_missing=True)
         portfolio.estimate_registrations(plan, price_table())
         result = portfolio.report(plan, check_mode=True, register_missing=True)
-        counts = ("checked", "drifted", "changed", "failed", "missing", "skipped", "expiring", "estimated_spend", "spent")
+        counts = (
+            "checked",
+            "drifted",
+            "changed",
+            "failed",
+            "missing",
+            "skipped",
+            "expiring",
+            "estimated_spend",
+            "spent",
+        )
         assert {key: result["summary"][key] for key in counts} == {
             "checked": 1,
             "drifted": 1,
