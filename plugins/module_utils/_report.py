@@ -148,10 +148,14 @@ def render_html(report: Mapping[str, Any], title: str = "Domain portfolio report
     for change in changes:
         before = change.get("before") or {}
         after = change.get("after") or {}
-        settings = "<br>".join(
-            f"{_text(key)}: {_text(_value(before.get(key)))} &rarr; {_text(_value(after[key]))}"
-            for key in sorted(after)
-        )
+        if change.get("action") == "register":
+            # A new domain has no "before": show the settings it is registered with.
+            settings = "<br>".join(f"{_text(key)}: {_text(_value(after[key]))}" for key in sorted(after))
+        else:
+            settings = "<br>".join(
+                f"{_text(key)}: {_text(_value(before.get(key)))} &rarr; {_text(_value(after[key]))}"
+                for key in sorted(after)
+            )
         cost = (change.get("registration") or {}).get("total_cost", change.get("estimated_cost"))
         state = f'<span class="bad">{_text(change.get("error"))}</span>' if change.get("error") else ""
         money = usd(cost) if change.get("action") == "register" else ""

@@ -113,3 +113,9 @@ def test_the_page_is_self_contained_and_escapes_account_text():
     assert "locked: false &rarr; true" in page
     assert "check mode: nothing was changed" in page
     assert page.startswith("<!DOCTYPE html>")
+
+
+def test_a_registration_shows_its_settings_and_cost_without_a_before():
+    page = report_html.render_html(REPORT)
+    assert "auto_renew: true</td>" in page
+    assert "null &rarr;" not in page
