@@ -326,3 +326,32 @@ def test_the_html_report_renders_in_chromium_with_bars_matching_the_data(run_pla
     assert shot.returncode == 0, shot.stderr[-2000:]
     assert console_errors(shot.stderr) == []
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_role_estimates_in_check_mode_and_its_budget_refuses_before_any_write(run_playbook, sandbox):
+    listed = [{"name": "example-blog.net"}, {"name": "role-new-shop.com"}, {"name": "role-new-lab.io"}]
+    plan = run_playbook(
+        role(portfolio_settings={"locked": True}, portfolio_domains=listed, portfolio_register_missing=True),
+        check=True,
+        ignore_errors=False,
+    )
+    lines = task(plan, SHOW_TASK)["result"]["msg"]
+    assert "  role-new-lab.io, estimated 39.99 USD" in lines
+    assert "  role-new-shop.com, estimated 12.99 USD" in lines
+    assert "Spending: 52.98 USD estimated, 0.00 USD spent" in lines
+    refused = run_playbook(
+        role(
+            portfolio_settings={"locked": True},
+            portfolio_domains=listed,
+            portfolio_register_missing=True,
+            portfolio_max_spend=52.97,
+        )
+    )
+    assert refused.rc != 0
+    assert task(refused, MODULE_TASK)["result"]["msg"] == (
+        "max_spend: registering role-new-lab.io, role-new-shop.com is estimated at 52.98 USD, more than max_spend "
+        "52.97 USD; nothing was sent"
+    )
+    assert "Spending: 52.98 USD estimated, 0.00 USD spent" in task(refused, SHOW_TASK)["result"]["msg"]
+    assert writes(sandbox.journal()) == []
+    assert sandbox.ledger() == []
