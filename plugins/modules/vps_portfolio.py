@@ -442,6 +442,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import (
     PortfolioTask,
     portfolio_request,
 )
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
 
 _SETTING_OPTIONS = {
     "auto_renew": {"type": "bool"},
@@ -476,9 +477,15 @@ def main() -> None:
         # One connection per worker, so the pool never waits for a free connection. A registration with an
         # unclear answer is looked up for as long as one request may take.
         client = create_client(module, pool_size=request.concurrency)
-        return PortfolioTask(
-            client, request, check_mode=module.check_mode, grace_seconds=module.params["api_timeout"]
-        ).run()
+        try:
+            return PortfolioTask(
+                client, request, check_mode=module.check_mode, grace_seconds=module.params["api_timeout"]
+            ).run()
+        except TaskError as error:
+            # A failed run still warns (run_module shows the warnings of a run that succeeded).
+            for warning in error.result.pop("warnings", ()):
+                module.warn(warning)
+            raise
 
     run_module(module, task)
 

@@ -75,7 +75,8 @@ def test_over_budget_and_unknown_prices_are_refused_before_any_write(run_playboo
             portfolio_task(
                 "Over",
                 settings={"locked": True},
-                domains=new("example-blog.net", "cost-one.io", "cost-two.co"),
+                domains=new("example-blog.net", "cost-one.io", "cost-two.co", "left-alone.net"),
+                exclude=["left-alone.net"],
                 register_missing=True,
                 max_spend=64.97,
             ),
@@ -93,6 +94,9 @@ def test_over_budget_and_unknown_prices_are_refused_before_any_write(run_playboo
     )
     assert over["changed"] is False
     assert over["summary"]["estimated_spend"] == 64.98
+    # A refused run still warns, the way Ansible shows warnings (not as a deprecated result key).
+    assert over["warnings"] == ["left-alone.net is listed in domains but also excluded; it was left alone"]
+    assert "deprecat" not in run.output.lower()
     assert run.result("Unknown price")["msg"].startswith("max_spend: the price of no-price.shop is unknown")
     assert run.result("Bad budget")["msg"].startswith("max_spend: ")
     assert run.result("Bad prices")["msg"].startswith("prices.io: ")
