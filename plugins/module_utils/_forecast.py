@@ -23,7 +23,7 @@ def months_ahead(now: Optional[datetime] = None, count: int = MONTHS) -> List[st
     now = now or utc_now()
     year, month = now.year, now.month
     months = []
-    for _ in range(count):
+    for _index in range(count):
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months

@@ -53,11 +53,12 @@ class PolicyError(InvalidValue):
     """A portfolio option that cannot be used; str() starts with the option's name (a kind of InvalidValue)."""
 
     def __init__(self, msg: str) -> None:
-        ValueError.__init__(self, msg)
-        self.option = msg.split(":", 1)[0]
-        self.value = None
-        self.problem = msg
-        self.kind = "a valid option value"
+        super().__init__(msg.split(":", 1)[0], None, msg, "a valid option value")
+        self.args = (msg,)
+        self.msg = msg
+
+    def __str__(self) -> str:
+        return self.msg
 
 
 class Policy:

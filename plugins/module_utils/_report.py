@@ -96,22 +96,23 @@ def expiry_chart(calendar: List[Mapping[str, Any]]) -> str:
         f' viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img" aria-label="Domains expiring per month">',
         f'<line x1="{PLOT_LEFT}" y1="{PLOT_BOTTOM}" x2="{CHART_WIDTH}" y2="{PLOT_BOTTOM}" stroke="#999"/>',
     ]
-    for bar in bar_geometry(calendar):
-        month = _text(bar["month"])
+    for month_bar in bar_geometry(calendar):
+        month = _text(month_bar["month"])
         parts.append(f'<g class="month" data-month="{month}">')
         for kind, color, label in (("on", COLOR_ON, "auto-renew on"), ("off", COLOR_OFF, "auto-renew off")):
-            segment = bar[kind]
+            segment = month_bar[kind]
             if segment["count"]:
                 parts.append(
-                    f'<rect class="bar bar-{kind}" data-count="{segment["count"]}" x="{bar["x"]}" y="{segment["y"]}"'
-                    f' width="{bar["width"]}" height="{segment["height"]}" fill="{color}">'
+                    f'<rect class="bar bar-{kind}" data-count="{segment["count"]}" x="{month_bar["x"]}"'
+                    f' y="{segment["y"]}"'
+                    f' width="{month_bar["width"]}" height="{segment["height"]}" fill="{color}">'
                     f"<title>{month}: {segment['count']} {label}</title></rect>"
                 )
-        total = bar["on"]["count"] + bar["off"]["count"]
-        centre = round(bar["x"] + bar["width"] / 2, 2)
+        total = month_bar["on"]["count"] + month_bar["off"]["count"]
+        centre = round(month_bar["x"] + month_bar["width"] / 2, 2)
         if total:
             parts.append(
-                f'<text x="{centre}" y="{bar["off"]["y"] - 4}" text-anchor="middle" font-size="12">{total}</text>'
+                f'<text x="{centre}" y="{month_bar["off"]["y"] - 4}" text-anchor="middle" font-size="12">{total}</text>'
             )
         parts.append(
             f'<text x="{centre}" y="{PLOT_BOTTOM + 18}" text-anchor="middle" font-size="11">{month}</text></g>'
