@@ -8,6 +8,7 @@ import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown
+from ansible_collections.vpsorg.domains.plugins.module_utils._money import amount, estimate, usd
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
 
@@ -237,7 +238,8 @@ def register_domain_safely(
         raise
     # The answer is the domain plus facts about this registration, which belong in `registration`.
     domain = {key: value for key, value in answer.items() if key not in ("total_cost", "message", "years")}
-    registration = {"total_cost": answer.get("total_cost"), "message": answer.get("message")}
+    # Django REST Framework sends decimals as strings ("25.98"): every amount is a number from here on.
+    registration = {"total_cost": amount(answer.get("total_cost")), "message": answer.get("message")}
     return RegistrationOutcome(domain, registered=True, registration=registration)
 
 
@@ -395,8 +397,13 @@ class DomainRequest:
         years: Optional[int] = None,
         wait: bool = False,
         wait_timeout: float = 900,
+        max_cost: Optional[float] = None,
+        prices: Optional[Mapping[str, float]] = None,
     ) -> None:
         self.name = name
+        # The most a registration may cost (None: no limit), judged with the price table `prices`.
+        self.max_cost = max_cost
+        self.prices = prices
         self.state = state
         self.settings = settings if settings is not None else desired_settings()
         self.allow_registration = allow_registration
@@ -459,9 +466,15 @@ class DomainTask:
                 f"{name} is not in the account; registering it costs money, so it is done only with "
                 "allow_registration: true (nothing was sent)"
             )
+        estimated = self._check_cost()
         if self.check_mode:
             predicted = predict_registration(name, self.request.settings)
-            return {"changed": True, "domain": predicted, "diff": {"before": {}, "after": diff_view(predicted)}}
+            return {
+                "changed": True,
+                "domain": predicted,
+                "registration": {"estimated_cost": estimated},
+                "diff": {"before": {}, "after": diff_view(predicted)},
+            }
         body = registration_body(name, self.request.settings, self.request.years)
         outcome = register_domain_safely(
             self.client, body, name, self.grace_seconds, sleep=self.sleep, clock=self.clock
@@ -469,7 +482,29 @@ class DomainTask:
         if not outcome.registered:
             # The account holds the name already (registered by a run at the same time): treat it as present.
             return self._present(outcome.domain)
+        if outcome.registration is not None:
+            outcome.registration["estimated_cost"] = estimated
         return self._after_registration(outcome)
+
+    def _check_cost(self) -> Optional[float]:
+        """The registration's estimate (price x years); fails before any POST when it passes `max_cost`."""
+        name, years, limit = self.request.name, self.request.years or 1, self.request.max_cost
+        estimated = estimate(name, years, self.request.prices)
+        if limit is None:
+            return estimated
+        if estimated is None:
+            raise DomainError(
+                f"max_cost: the price of {name} is unknown (no price for its TLD; add it to prices), so the "
+                f"registration cannot be held to max_cost {usd(limit)}; nothing was sent",
+                changed=False,
+            )
+        if estimated > limit:
+            raise DomainError(
+                f"max_cost: registering {name} for {years} year(s) is estimated at {usd(estimated)}, more than "
+                f"max_cost {usd(limit)}; nothing was sent",
+                changed=False,
+            )
+        return estimated
 
     def _after_registration(self, outcome: RegistrationOutcome) -> Dict[str, Any]:
         domain = outcome.domain

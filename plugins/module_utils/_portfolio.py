@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import fnmatch
+import inspect
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
 from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
@@ -15,11 +16,26 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
     register_domain_safely,
     registration_body,
 )
+from ansible_collections.vpsorg.domains.plugins.module_utils._findings import find_all
+from ansible_collections.vpsorg.domains.plugins.module_utils._forecast import (
+    expiry_calendar,
+    renewal_cost_within,
+    renewal_forecast,
+    unpriced,
+)
+from ansible_collections.vpsorg.domains.plugins.module_utils._money import (
+    amount,
+    check_budget,
+    estimate,
+    price_table,
+    usd,
+)
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
     InvalidValue,
     canonical_name,
     canonical_nameservers,
 )
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import expires_within
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import expiry_entry as _expiry_facts
 
@@ -33,8 +49,16 @@ REGISTRATION_GRACE_SECONDS = 30.0
 _GLOB_CHARS = frozenset("*?[")
 
 
-class PolicyError(ValueError):
-    """A portfolio option that cannot be used; str() starts with the option's name."""
+class PolicyError(InvalidValue):
+    """A portfolio option that cannot be used; str() starts with the option's name (a kind of InvalidValue)."""
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg.split(":", 1)[0], None, msg, "a valid option value")
+        self.args = (msg,)
+        self.msg = msg
+
+    def __str__(self) -> str:
+        return self.msg
 
 
 class Policy:
@@ -86,6 +110,8 @@ class DomainChange:
         self.failure: Optional[Dict[str, Any]] = None
         self.done = False
         self.registration: Optional[Dict[str, Any]] = None
+        # For a registration: what the price table expects it to cost (None: the TLD has no known price).
+        self.estimated_cost: Optional[float] = None
 
     def as_result(self) -> Dict[str, Any]:
         result: Dict[str, Any] = {
@@ -100,7 +126,17 @@ class DomainChange:
             result["failure"] = self.failure
         if self.registration is not None:
             result["registration"] = self.registration
+        if self.action == "register":
+            result["estimated_cost"] = self.estimated_cost
         return result
+
+    @property
+    def cost(self) -> float:
+        """What this change was charged: the API's total_cost of a registration done (its estimate if unknown)."""
+        if self.action != "register" or not self.done:
+            return 0.0
+        charged = amount((self.registration or {}).get("total_cost"))
+        return charged if charged is not None else (self.estimated_cost or 0.0)
 
     def __repr__(self) -> str:
         return f"DomainChange({self.name!r}, {self.action}, {self.after!r}, error={self.error!r})"
@@ -116,6 +152,9 @@ class PortfolioPlan:
         self.missing: List[str] = []
         self.expiring: List[Dict[str, Any]] = []
         self.warnings: List[str] = []
+        # Every domain of the account in scope and not excluded, whatever its status: what findings and the
+        # forecast judge.
+        self.domains: List[Tuple[str, Dict[str, Any]]] = []
 
     @property
     def writes(self) -> List[DomainChange]:
@@ -299,6 +338,7 @@ def plan_portfolio(
         if policy.excluded(name):
             plan.skipped.append(_skip(name, domain, "excluded"))
             continue
+        plan.domains.append((name, domain))
         entry = expiry_entry(name, domain, expiry_warning_days, now)
         if entry is not None:
             plan.expiring.append(entry)
@@ -315,6 +355,7 @@ def plan_portfolio(
     plan.skipped.sort(key=lambda item: (item["name"], str(item["id"])))
     plan.expiring.sort(key=lambda item: (str(item["expiration_date"]), item["name"]))
     plan.missing.sort()
+    plan.domains.sort(key=lambda item: (item[0], str(item[1].get("id"))))
     return plan
 
 
@@ -325,6 +366,43 @@ def over_limit(plan: PortfolioPlan, max_changes: Optional[int]) -> Optional[str]
         return None
     names = ", ".join(change.name for change in writes)
     return f"{len(writes)} domains would change, more than max_changes ({max_changes}), so none was changed: {names}"
+
+
+def estimate_registrations(plan: PortfolioPlan, table: Mapping[str, float]) -> None:
+    """Set each planned registration's estimated cost (one year: the registration sends no `years`)."""
+    for change in plan.changes:
+        if change.action == "register":
+            change.estimated_cost = estimate(change.name, 1, table)
+
+
+def estimated_spend(plan: PortfolioPlan) -> float:
+    """The sum of the known estimates of the planned registrations."""
+    return amount(sum(c.estimated_cost or 0.0 for c in plan.changes if c.action == "register")) or 0.0
+
+
+def over_budget(plan: PortfolioPlan, max_spend: Optional[float]) -> Optional[str]:
+    """The failure message when the planned registrations may cost more than `max_spend`, else None.
+
+    A registration whose TLD has no known price cannot be judged, so it fails too while a budget is set. A
+    budget equal to the estimate passes.
+    """
+    registrations = [change for change in plan.changes if change.action == "register"]
+    if max_spend is None or not registrations:
+        return None
+    names = ", ".join(change.name for change in registrations)
+    unknown = [change.name for change in registrations if change.estimated_cost is None]
+    if unknown:
+        return (
+            f"max_spend: the price of {', '.join(unknown)} is unknown (no price for its TLD; add it to prices), so "
+            f"the registrations ({names}) cannot be held to max_spend {usd(max_spend)}; nothing was sent"
+        )
+    total = estimated_spend(plan)
+    if total > max_spend:
+        return (
+            f"max_spend: registering {names} is estimated at {usd(total)}, more than max_spend {usd(max_spend)}; "
+            "nothing was sent"
+        )
+    return None
 
 
 # -- applying --------------------------------------------------------------------------------------------
@@ -369,20 +447,45 @@ def _register(client: Any, change: DomainChange, grace_seconds: float) -> None:
         change.done = True
 
 
+def _within_budget(plan: PortfolioPlan, change: DomainChange, max_spend: float) -> bool:
+    """Whether this registration may be sent: what the run was charged so far plus its estimate fit the budget."""
+    spent = sum(other.cost for other in plan.changes)
+    expected = change.estimated_cost
+    if expected is not None and amount(spent + expected) <= max_spend:  # type: ignore[operator]
+        return True
+    change.error = (
+        f"not registered: its estimated {usd(expected)} on top of the {usd(spent)} this run spent already "
+        f"would pass max_spend {usd(max_spend)} (nothing was sent for it)"
+    )
+    return False
+
+
 def apply_changes(
     client: Any,
     plan: PortfolioPlan,
     concurrency: int,
     grace_seconds: float = REGISTRATION_GRACE_SECONDS,
+    max_spend: Optional[float] = None,
 ) -> None:
     """Send every write of the plan from at most `concurrency` threads sharing one client.
 
     A failure is recorded on its change and never stops the others; a 429 pauses the whole pool because
-    the client's back-off is shared by its threads.
+    the client's back-off is shared by its threads. With `max_spend`, the registrations are sent first, one
+    at a time in name order, each only when the actual costs so far plus its estimate stay within the budget.
     """
     writes = plan.writes
     if not writes:
         return
+    if max_spend is not None:
+        for change in writes:
+            if change.action == "register" and _within_budget(plan, change, max_spend):
+                try:
+                    _register(client, change, grace_seconds)
+                except Exception as error:  # one domain's failure must not stop the others
+                    _record_error(change, error)
+        writes = [change for change in writes if change.action != "register"]
+        if not writes:
+            return
 
     def _one(change: DomainChange) -> None:
         try:
@@ -401,7 +504,7 @@ def apply_changes(
 # -- reporting -------------------------------------------------------------------------------------------
 
 
-def summarise(plan: PortfolioPlan, *, check_mode: bool) -> Dict[str, int]:
+def summarise(plan: PortfolioPlan, *, check_mode: bool) -> Dict[str, Any]:
     """The counts of the report; in check mode `changed` counts the domains that would change."""
     changed = len(plan.writes) if check_mode else sum(1 for change in plan.changes if change.done)
     return {
@@ -412,6 +515,8 @@ def summarise(plan: PortfolioPlan, *, check_mode: bool) -> Dict[str, int]:
         "missing": len(plan.missing),
         "skipped": len(plan.skipped),
         "expiring": len(plan.expiring),
+        "estimated_spend": estimated_spend(plan),
+        "spent": amount(sum(change.cost for change in plan.changes)) or 0.0,
     }
 
 
@@ -433,15 +538,42 @@ def _expiring_after(plan: PortfolioPlan) -> List[Dict[str, Any]]:
     ]
 
 
-def report(plan: PortfolioPlan, *, check_mode: bool, register_missing: bool) -> Dict[str, Any]:
-    """Everything the module returns about the run, besides `changed` and `diff`."""
+def domains_after(plan: PortfolioPlan) -> List[Tuple[str, Dict[str, Any]]]:
+    """The domains in scope as this run left them: the settings of every update applied merged in."""
+    applied = {change.id: change.after for change in plan.changes if change.done and change.action == "update"}
+    return [(name, dict(domain, **applied.get(domain.get("id"), {}))) for name, domain in plan.domains]
+
+
+def report(
+    plan: PortfolioPlan,
+    *,
+    check_mode: bool,
+    register_missing: bool,
+    prices: Optional[Mapping[str, float]] = None,
+    expiry_warning_days: int = 30,
+    now: Optional[datetime] = None,
+) -> Dict[str, Any]:
+    """Everything the module returns about the run, besides `changed` and `diff`.
+
+    Findings and the forecast judge the domains as the run left them (in check mode: as they are).
+    """
+    now = now or datetime.now(timezone.utc)
+    table = price_table() if prices is None else prices
+    domains = domains_after(plan)
+    calendar = expiry_calendar(domains, now)
+    summary = summarise(plan, check_mode=check_mode)
+    summary["renewal_cost_30d"] = renewal_cost_within(domains, 30, table, now)
+    summary["renewal_cost_365d"] = renewal_cost_within(domains, 365, table, now)
     return {
-        "summary": summarise(plan, check_mode=check_mode),
+        "summary": summary,
         "changes": [change.as_result() for change in plan.changes],
         "expiring": _expiring_after(plan),
         "skipped_domains": plan.skipped,  # not "skipped": Ansible would take the task for skipped
         "missing": plan.missing,
         "errors": errors(plan, register_missing=register_missing),
+        "findings": find_all(domains, expiry_warning_days=expiry_warning_days, now=now),
+        "renewals": renewal_forecast(calendar, table),
+        "expiry_calendar": calendar,
     }
 
 
@@ -475,3 +607,133 @@ def _yaml_text(values: Dict[str, Any]) -> str:
         else:
             lines.append(f"{key}: {'null' if value is None else value}")
     return "".join(line + "\n" for line in lines)
+
+
+# -- the task of vps_portfolio -----------------------------------------------------------------------------
+
+
+class PortfolioRequest:
+    """What a vps_portfolio task asks for, validated and canonical."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        register_missing: bool = False,
+        max_changes: Optional[int] = None,
+        concurrency: int = 4,
+        expiry_warning_days: int = 30,
+        max_spend: Optional[float] = None,
+        prices: Optional[Mapping[str, float]] = None,
+    ) -> None:
+        self.policy = policy
+        self.register_missing = register_missing
+        self.max_changes = max_changes
+        self.concurrency = concurrency
+        self.expiry_warning_days = expiry_warning_days
+        self.max_spend = max_spend
+        self.prices = dict(price_table() if prices is None else prices)
+
+
+def portfolio_request(params: Mapping[str, Any]) -> PortfolioRequest:
+    """The validated request from the module's options; InvalidValue names the option that is wrong."""
+    policy = build_policy(params.get("settings"), params.get("domains"), params.get("exclude"), params.get("statuses"))
+    concurrency = params.get("concurrency", 4)
+    max_changes = params.get("max_changes")
+    expiry_warning_days = params.get("expiry_warning_days", 30)
+    check_limits(concurrency, max_changes, expiry_warning_days)
+    return PortfolioRequest(
+        policy,
+        register_missing=bool(params.get("register_missing")),
+        max_changes=max_changes,
+        concurrency=concurrency,
+        expiry_warning_days=expiry_warning_days,
+        max_spend=check_budget("max_spend", params.get("max_spend")),
+        prices=price_table(params.get("prices"), "prices"),
+    )
+
+
+def _list_account(client: Any, concurrency: int) -> List[Dict[str, Any]]:
+    """Every domain of the account, reading numbered pages `concurrency` at a time where the client can."""
+    try:
+        accepts = "concurrency" in inspect.signature(client.list_domains).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a callable without a signature
+        accepts = False
+    return client.list_domains(concurrency=concurrency) if accepts else client.list_domains()
+
+
+class PortfolioTask:
+    """Carries out one PortfolioRequest with a client: read once, plan, check the limits, then write.
+
+    `run()` returns the module's result (with `warnings` and `diff`) or raises TaskError with the whole report;
+    ApiError escapes only when reading the account failed, before anything was sent.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        request: PortfolioRequest,
+        *,
+        check_mode: bool = False,
+        grace_seconds: float = REGISTRATION_GRACE_SECONDS,
+        now: Optional[datetime] = None,
+    ) -> None:
+        self.client = client
+        self.request = request
+        self.check_mode = check_mode
+        self.grace_seconds = grace_seconds
+        self.now = now
+
+    def _report(self, plan: PortfolioPlan) -> Dict[str, Any]:
+        request = self.request
+        return report(
+            plan,
+            check_mode=self.check_mode,
+            register_missing=request.register_missing,
+            prices=request.prices,
+            expiry_warning_days=request.expiry_warning_days,
+            now=self.now,
+        )
+
+    def run(self) -> Dict[str, Any]:
+        request = self.request
+        account = _list_account(self.client, request.concurrency)
+        plan = plan_portfolio(
+            request.policy,
+            account,
+            register_missing=request.register_missing,
+            expiry_warning_days=request.expiry_warning_days,
+            now=self.now,
+        )
+        estimate_registrations(plan, request.prices)
+        warnings = list(plan.warnings)
+        unknown = [
+            change.name for change in plan.changes if change.action == "register" and change.estimated_cost is None
+        ]
+        if unknown and request.max_spend is None:
+            warnings.append(
+                f"no price is known for {', '.join(unknown)}: add it to prices; left out of estimated_spend"
+            )
+        no_price = unpriced(plan.domains, request.prices)
+        if no_price:
+            warnings.append(f"no price is known for {', '.join(no_price)}: left out of the renewal forecast")
+
+        for refusal in (over_limit(plan, request.max_changes), over_budget(plan, request.max_spend)):
+            if refusal is not None:
+                result = self._report(plan)
+                result["errors"].insert(0, refusal)
+                raise TaskError(refusal, changed=False, warnings=warnings, **result)
+
+        if not self.check_mode:
+            apply_changes(
+                self.client, plan, request.concurrency, grace_seconds=self.grace_seconds, max_spend=request.max_spend
+            )
+        result = self._report(plan)
+        result["changed"] = result["summary"]["changed"] > 0
+        result["diff"] = diffs(plan, applied_only=not self.check_mode)
+        problems = result["errors"]
+        if problems:
+            shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+            raise TaskError(f"{len(problems)} domain(s) failed: {shown}", warnings=warnings, **result)
+        result["warnings"] = warnings
+        return result

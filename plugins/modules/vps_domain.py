@@ -114,6 +114,23 @@ options:
         RV(registration).
     type: int
     default: 900
+  max_cost:
+    description:
+      - The most a registration may cost, in USD.
+      - The registration's estimate is the yearly price of its TLD (from the price table, see O(prices)) times
+        O(years). When it is over O(max_cost), or the TLD has no known price, the task fails before the
+        registration request (also in check mode), naming the domain, the estimate and the budget. An estimate
+        equal to O(max_cost) passes.
+      - Not set means no limit. Ignored for a domain already in the account.
+    type: float
+    version_added: 0.2.0
+  prices:
+    description:
+      - Prices in USD per year by TLD, merged over the published price table of the collection, for the
+        estimate and O(max_cost).
+      - Keys are TLDs with or without the leading dot (V(com), V(.shop)); values are numbers or numeric strings.
+    type: dict
+    version_added: 0.2.0
 notes:
   - Anything that fails after a successful registration (the update that sets O(locked), a wait timeout)
     returns C(failed) and C(changed=true) together, with RV(domain) and RV(registration), so the registration
@@ -145,8 +162,14 @@ EXAMPLES = r"""
 
 - name: Show what the registration cost
   ansible.builtin.debug:
-    msg: "{{ registered.domain.domain_name }} cost {{ registered.registration.total_cost }} USD"
+    msg: "{{ registered.domain.domain_name }} cost {{ registered.registration.total_cost | vpsorg.domains.usd }}"
   when: registered.registration is defined
+
+- name: Register a domain only when it costs at most 40 USD
+  vpsorg.domains.vps_domain:
+    name: example-new-lab.io
+    allow_registration: true
+    max_cost: 40
 
 - name: Register an internationalised name (stored as xn--bcher-test-9db.com)
   vpsorg.domains.vps_domain:
@@ -226,13 +249,23 @@ domain:
       elements: str
       returned: always
 registration:
-  description: What the registration cost and what the API said about it.
-  returned: when the domain was registered by this task
+  description:
+    - What the registration cost and what the API said about it.
+    - In check mode, only its RV(registration.estimated_cost).
+  returned: when the domain was registered by this task, or would be in check mode
   type: dict
   contains:
+    estimated_cost:
+      description:
+        - What the registration was estimated to cost in USD (price of the TLD x O(years)); V(null) when the TLD
+          has no known price.
+      type: float
+      sample: 25.98
+      version_added: 0.2.0
     total_cost:
       description:
-        - The total cost in USD as the API reported it.
+        - The total cost in USD as the API reported it, always a number (the API may send it as a string).
+        - Not returned in check mode.
         - V(null) when the registration request got no clear answer and the domain was found in the account
           afterwards.
       type: float
@@ -269,6 +302,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
     DomainTask,
     desired_settings,
 )
+from ansible_collections.vpsorg.domains.plugins.module_utils._money import check_budget, price_table
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
     InvalidValue,
     canonical_name,
@@ -287,6 +321,8 @@ ARGUMENT_SPEC = {
     "nameservers": {"type": "list", "elements": "str"},
     "wait": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 900},
+    "max_cost": {"type": "float"},
+    "prices": {"type": "dict"},
 }
 
 
@@ -308,6 +344,8 @@ def _request(params: dict) -> DomainRequest:
         years=None if params["years"] is None else check_years(params["years"], option="years"),
         wait=params["wait"],
         wait_timeout=params["wait_timeout"],
+        max_cost=check_budget("max_cost", params["max_cost"]),
+        prices=price_table(params["prices"], "prices"),
     )
 
 

@@ -23,6 +23,11 @@ description:
     returns the whole report.
   - Names are compared in canonical form (lower case, no trailing dot, internationalised names as punycode).
   - Every option is checked before the first request; an error names the option.
+  - Money is estimated with a price table (the published prices, overridable with O(prices)). With
+    O(max_spend), a run whose planned registrations may cost more fails before any write, and a registration
+    that would pass the budget during the run is not sent.
+  - Also returns the renewal forecast of the next 12 months (RV(renewals)), an expiry calendar
+    (RV(expiry_calendar)) and the findings of an audit (RV(findings)), all judged from the account as read.
 author:
   - vpsorg.domains maintainers (@vpsorg)
 extends_documentation_fragment:
@@ -118,6 +123,26 @@ options:
       - When more would change, the task fails before the first write and names the domains.
       - Not set means no limit.
     type: int
+  max_spend:
+    description:
+      - The most this run may spend on registrations, in USD. Not set means no limit.
+      - Before the first write the estimates (price of the TLD x 1 year) of every planned registration are
+        summed; when the sum is over O(max_spend), or a planned registration's TLD has no known price, the task
+        fails before any request that writes (updates included), naming the domains and the sum. A budget equal
+        to the estimate passes.
+      - During the run the registrations are sent one at a time, in name order, and each only when what the
+        API charged so far (its C(total_cost)) plus its estimate stays within the budget; a registration that
+        would pass it is not sent and is reported failed.
+    type: float
+    version_added: 0.2.0
+  prices:
+    description:
+      - Prices in USD per year by TLD, merged over the published price table of the collection, for the
+        estimates, O(max_spend) and the renewal forecast.
+      - Keys are TLDs with or without the leading dot (V(com), V(.shop)); values are numbers or numeric strings.
+      - What the API charges stays the truth; the table only estimates.
+    type: dict
+    version_added: 0.2.0
   concurrency:
     description: How many requests are in flight at once while changes are applied, 1 to 32.
     type: int
@@ -129,7 +154,10 @@ options:
     default: 30
 notes:
   - The account is read with the list endpoint only; fields that only the detail carries (registrar, WHOIS)
-    are not used.
+    are not used. So C(pending_transfer_stuck) is found only for domains whose list object carries
+    C(transfer_status) and C(transfer_initiated_at); no detail is read per domain to find it.
+  - Findings and the renewal forecast judge every domain in scope that is not excluded, whatever its status,
+    as this run left it (in check mode, as it is).
   - A registration that succeeded when the update setting the transfer lock afterwards failed counts as both
     changed and failed.
   - The role C(vpsorg.domains.portfolio) runs this module once on the controller, validates its variables
@@ -162,6 +190,23 @@ EXAMPLES = r"""
   check_mode: true
   diff: true
 
+- name: Register the missing domains, but spend at most 100 USD (a .shop priced by hand)
+  vpsorg.domains.vps_portfolio:
+    settings:
+      auto_renew: true
+    domains:
+      - name: example-new-shop.com
+      - name: example-new-shop.shop
+    register_missing: true
+    max_spend: 100
+    prices:
+      shop: 29.99
+  register: bought
+
+- name: What the renewals of the next 12 months will cost
+  ansible.builtin.debug:
+    msg: "{{ bought.summary.renewal_cost_365d | vpsorg.domains.usd }}"
+
 - name: A listed set of domains, one with its own nameservers; register the ones missing
   vpsorg.domains.vps_portfolio:
     settings:
@@ -181,7 +226,18 @@ summary:
   description: Counts of the run. In check mode, RV(summary.changed) counts the domains that would change.
   returned: always
   type: dict
-  sample: {checked: 3, drifted: 1, changed: 1, failed: 0, missing: 0, skipped: 1, expiring: 1}
+  sample:
+    checked: 3
+    drifted: 1
+    changed: 1
+    failed: 0
+    missing: 0
+    skipped: 1
+    expiring: 1
+    estimated_spend: 12.99
+    spent: 12.99
+    renewal_cost_30d: 14.99
+    renewal_cost_365d: 68.97
   contains:
     checked:
       description: Domains compared with the policy (in scope, not excluded, with a status in O(statuses)).
@@ -204,6 +260,27 @@ summary:
     expiring:
       description: Domains in RV(expiring).
       type: int
+    estimated_spend:
+      description:
+        - The estimated cost in USD of the registrations planned (in check mode) or planned and attempted, from
+          the price table; registrations whose TLD has no known price are left out (with a warning).
+      type: float
+      version_added: 0.2.0
+    spent:
+      description:
+        - What this run was charged in USD, the sum of the C(total_cost) the API reported for each registration
+          (its estimate where the API's answer did not say). V(0) in check mode.
+      type: float
+      version_added: 0.2.0
+    renewal_cost_30d:
+      description: The estimated cost in USD of renewing the domains with auto-renew on that expire within 30
+        days (or have expired).
+      type: float
+      version_added: 0.2.0
+    renewal_cost_365d:
+      description: The same for 365 days.
+      type: float
+      version_added: 0.2.0
 changes:
   description:
     - One entry per domain that drifted, was (or would be) registered, or could not be planned, sorted by name.
@@ -237,9 +314,17 @@ changes:
       type: dict
       returned: when an API request failed
     registration:
-      description: The cost (C(total_cost)) and the API's C(message) of a registration.
+      description:
+        - The cost (C(total_cost), a number even when the API sends a string) and the API's C(message) of a
+          registration.
       type: dict
       returned: when the domain was registered
+    estimated_cost:
+      description: What the registration is estimated to cost in USD (1 year); V(null) when the TLD has no known
+        price.
+      type: float
+      returned: for a registration
+      version_added: 0.2.0
 expiring:
   description: Domains in scope that expire within O(expiry_warning_days) days or have expired, soonest first.
   returned: always
@@ -280,28 +365,84 @@ errors:
   returned: always
   type: list
   elements: str
+findings:
+  description:
+    - The findings of an audit of the domains in scope (not excluded, any status), as this run left them,
+      sorted by name.
+    - C(expired) (the expiration date has passed, whatever the status), C(expiring_without_auto_renew) (within
+      O(expiry_warning_days), auto-renew off), C(unlocked), C(privacy_off), C(pending_transfer_stuck) (a transfer
+      pending for more than 14 days).
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  sample: [{name: example-blog.net, condition: unlocked, detail: the transfer lock is off}]
+  contains:
+    name:
+      description: The domain name.
+      type: str
+    condition:
+      description: What was found.
+      type: str
+      choices: [expired, expiring_without_auto_renew, unlocked, privacy_off, pending_transfer_stuck]
+    detail:
+      description: The finding in words, with the dates it is based on.
+      type: str
+renewals:
+  description:
+    - The renewal forecast of the next 12 calendar months (UTC), the current month first, one entry per month
+      (also when none is due).
+    - A domain with auto-renew on is due in the month of its expiration date; one whose date has passed is due
+      in the current month.
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  sample: [{month: "2027-01", domains: [example-blog.net], estimated_cost: 14.99}]
+  contains:
+    month:
+      description: The month, C(YYYY-MM).
+      type: str
+    domains:
+      description: The domains with auto-renew on due that month, sorted.
+      type: list
+      elements: str
+    estimated_cost:
+      description: What renewing them for a year is estimated to cost in USD (unknown prices left out).
+      type: float
+expiry_calendar:
+  description:
+    - The domains due in each of the next 12 calendar months, split by auto-renew, the data of the HTML report's
+      chart (see the filter P(vpsorg.domains.portfolio_report_html#filter)).
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  contains:
+    month:
+      description: The month, C(YYYY-MM).
+      type: str
+    auto_renew:
+      description: The domains due that month with auto-renew on.
+      type: list
+      elements: str
+    no_auto_renew:
+      description: The domains due that month with auto-renew off.
+      type: list
+      elements: str
 failure:
   description: The API error when reading the account failed.
   returned: when reading the account failed
   type: dict
 """
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
-    create_client,
-    create_module,
-    fail_from_api_error,
-)
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
+from ansible_collections.vpsorg.domains.plugins.module_utils._base import create_client, create_module, run_module
 from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import (
     STATUSES,
-    apply_changes,
-    build_policy,
-    check_limits,
-    diffs,
-    over_limit,
-    plan_portfolio,
-    report,
+    PortfolioTask,
+    portfolio_request,
 )
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
 
 _SETTING_OPTIONS = {
     "auto_renew": {"type": "bool"},
@@ -321,6 +462,8 @@ ARGUMENT_SPEC = {
     "statuses": {"type": "list", "elements": "str", "default": ["active"], "choices": list(STATUSES)},
     "register_missing": {"type": "bool", "default": False},
     "max_changes": {"type": "int"},
+    "max_spend": {"type": "float"},
+    "prices": {"type": "dict"},
     "concurrency": {"type": "int", "default": 4},
     "expiry_warning_days": {"type": "int", "default": 30},
 }
@@ -328,46 +471,23 @@ ARGUMENT_SPEC = {
 
 def main() -> None:
     module = create_module(ARGUMENT_SPEC, supports_check_mode=True)
-    params = module.params
-    try:
-        policy = build_policy(params["settings"], params["domains"], params["exclude"], params["statuses"])
-        check_limits(params["concurrency"], params["max_changes"], params["expiry_warning_days"])
-    except ValueError as error:
-        module.fail_json(msg=str(error))
 
-    # One connection per worker, so the pool never waits for a free connection.
-    client = create_client(module, pool_size=params["concurrency"])
-    try:
-        account = client.list_domains()
-    except ApiError as error:
-        fail_from_api_error(module, error, changed=False)
+    def task() -> dict:
+        request = portfolio_request(module.params)
+        # One connection per worker, so the pool never waits for a free connection. A registration with an
+        # unclear answer is looked up for as long as one request may take.
+        client = create_client(module, pool_size=request.concurrency)
+        try:
+            return PortfolioTask(
+                client, request, check_mode=module.check_mode, grace_seconds=module.params["api_timeout"]
+            ).run()
+        except TaskError as error:
+            # A failed run still warns (run_module shows the warnings of a run that succeeded).
+            for warning in error.result.pop("warnings", ()):
+                module.warn(warning)
+            raise
 
-    register_missing = params["register_missing"]
-    plan = plan_portfolio(
-        policy, account, register_missing=register_missing, expiry_warning_days=params["expiry_warning_days"]
-    )
-    for warning in plan.warnings:
-        module.warn(warning)
-
-    limit = over_limit(plan, params["max_changes"])
-    if limit is not None:
-        result = report(plan, check_mode=module.check_mode, register_missing=register_missing)
-        result["errors"].insert(0, limit)
-        module.fail_json(msg=limit, changed=False, **result)
-
-    if not module.check_mode:
-        # A registration with an unclear answer is looked up for as long as one request may take.
-        apply_changes(client, plan, params["concurrency"], grace_seconds=params["api_timeout"])
-
-    result = report(plan, check_mode=module.check_mode, register_missing=register_missing)
-    result["changed"] = result["summary"]["changed"] > 0
-    if module._diff:
-        result["diff"] = diffs(plan, applied_only=not module.check_mode)
-    problems = result["errors"]
-    if problems:
-        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        module.fail_json(msg=f"{len(problems)} domain(s) failed: {shown}", **result)
-    module.exit_json(**result)
+    run_module(module, task)
 
 
 if __name__ == "__main__":

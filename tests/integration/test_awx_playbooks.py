@@ -101,3 +101,27 @@ def test_audit_refuses_to_run_outside_check_mode(awx_run, sandbox):
     assert run.rc != 0
     assert "run it in check mode" in run.output
     assert sandbox.journal() == []
+
+
+def test_a_compliance_audit_fails_on_the_listed_findings_even_without_drift(awx_run, sandbox, tmp_path):
+    # A policy that manages only auto-renew: after the nightly run nothing drifts, but two domains stay unlocked.
+    policy = {"portfolio_settings": {"auto_renew": True}}
+    assert awx_run(NIGHTLY, extra_vars=policy).rc == 0
+    sandbox.clear_journal()
+    page = tmp_path / "audit.html"
+    compliance = dict(
+        policy,
+        portfolio_fail_on=["expired", "expiring_without_auto_renew", "unlocked"],
+        portfolio_report_html=str(page),
+    )
+    run = awx_run(AUDIT, check=True, extra_vars=compliance)
+    assert run.rc != 0, run.output
+    message = _task_result(run, "Fail when a domain failed, on a listed finding, or on drift in an audit")["msg"]
+    assert message == (
+        "2 finding(s) listed in portfolio_fail_on: example-blog.net unlocked (the transfer lock is off), "
+        "transfer-me.org unlocked (the transfer lock is off)"
+    )
+    assert "example-blog.net" in page.read_text(encoding="utf-8")
+    assert _writes(sandbox.journal()) == []
+    # The same audit without the compliance list passes: nothing drifted.
+    assert awx_run(AUDIT, check=True, extra_vars=policy).rc == 0

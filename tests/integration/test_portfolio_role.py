@@ -17,7 +17,7 @@ STRICT = {"auto_renew": True, "locked": True, "privacy_protection": True, "names
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 MODULE_TASK = "Apply the portfolio policy"
 SHOW_TASK = "Show the report"
-FAIL_TASK = "Fail when a domain failed, or on drift in an audit"
+FAIL_TASK = "Fail when a domain failed, on a listed finding, or on drift in an audit"
 VALIDATE_TASK = "Validating arguments against arg spec 'main'"
 
 
@@ -90,6 +90,12 @@ def test_applies_the_policy_and_publishes_the_report(run_playbook, sandbox):
         "missing": 0,
         "skipped": 0,
         "expiring": 1,
+        "estimated_spend": 0.0,
+        "spent": 0.0,
+        # After the run every domain renews itself: example-blog.net (.net, 20 days) within 30 days; with
+        # example-labs.io (200) and transfer-me.org (300) within 365; example-shop.com (400) after that.
+        "renewal_cost_30d": 14.99,
+        "renewal_cost_365d": 68.97,
     }
     assert [(change["name"], change["id"], change["after"]) for change in report["changes"]] == [
         (

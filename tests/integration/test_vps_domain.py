@@ -167,7 +167,8 @@ def test_whole_playbook_in_check_mode_writes_nothing(run_playbook, sandbox):
     assert register["domain"]["id"] is None
     assert register["domain"]["domain_name"] == "check-only-shop.com"
     assert register["domain"]["locked"] is True
-    assert "registration" not in register
+    # Check mode shows only the estimate: nothing was charged.
+    assert register["registration"] == {"estimated_cost": 38.97}
     assert run.status("Remove") == "changed"
     assert writes(sandbox) == []
     assert sandbox.ledger() == []

@@ -103,6 +103,12 @@ def test_only_drifted_fields_of_drifted_domains_are_written(run_playbook, sandbo
         "missing": 0,
         "skipped": 0,
         "expiring": 1,
+        "estimated_spend": 0.0,
+        "spent": 0.0,
+        # Every domain renews itself after the run: example-blog.net (20 days) within 30 days; with the .io
+        # (200), transfer-me.org (300) and the seeded order-only.com (within a year) within 365.
+        "renewal_cost_30d": 14.99,
+        "renewal_cost_365d": 81.96,
     }
     assert change(result, "transfer-me.org") == {
         "name": "transfer-me.org",

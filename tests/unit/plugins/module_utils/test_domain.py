@@ -580,7 +580,8 @@ def test_registration_in_check_mode_predicts_without_a_post():
     assert result["changed"] is True
     assert result["domain"]["id"] is None
     assert result["domain"]["locked"] is True
-    assert "registration" not in result
+    # Check mode shows only the estimate (price x years); what is charged is known after the POST.
+    assert result["registration"] == {"estimated_cost": 25.98}
     assert result["diff"]["before"] == {}
     assert client.writes == []
 

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 from ansible_collections.vpsorg.domains.plugins.module_utils import _portfolio as portfolio
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
+from ansible_collections.vpsorg.domains.plugins.module_utils._money import price_table
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -373,6 +374,8 @@ class TestApply:
             "missing": 0,
             "skipped": 1,
             "expiring": 1,
+            "estimated_spend": 0.0,
+            "spent": 0.0,
         }
 
     def test_expiring_domains_show_the_auto_renew_this_run_set(self):
@@ -465,8 +468,20 @@ class TestApply:
 class TestReport:
     def test_check_mode_counts_what_would_change(self):
         plan = plan_for(domains=[{"name": "example-blog.net"}, {"name": "new-one.com"}], register_missing=True)
+        portfolio.estimate_registrations(plan, price_table())
         result = portfolio.report(plan, check_mode=True, register_missing=True)
-        assert result["summary"] == {
+        counts = (
+            "checked",
+            "drifted",
+            "changed",
+            "failed",
+            "missing",
+            "skipped",
+            "expiring",
+            "estimated_spend",
+            "spent",
+        )
+        assert {key: result["summary"][key] for key in counts} == {
             "checked": 1,
             "drifted": 1,
             "changed": 2,
@@ -474,6 +489,8 @@ class TestReport:
             "missing": 1,
             "skipped": 0,
             "expiring": 1,
+            "estimated_spend": 12.99,
+            "spent": 0.0,
         }
         assert [(change["name"], change["action"], change["id"]) for change in result["changes"]] == [
             ("example-blog.net", "update", 102),

@@ -29,6 +29,8 @@ VPS_DOMAIN_OPTIONS = {
     "nameservers": ("list", None, None, None),
     "wait": ("bool", False, None, None),
     "wait_timeout": ("int", 900, None, None),
+    "max_cost": ("float", None, None, None),
+    "prices": ("dict", None, None, None),
 }
 VPS_DOMAIN_INFO_OPTIONS = {
     "name": ("str", None, None, None),

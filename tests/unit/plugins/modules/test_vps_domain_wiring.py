@@ -235,7 +235,8 @@ def test_registration_result(run_module):
     args = {"name": "new-shop.com", "allow_registration": True, "years": 2, "locked": True}
     result, _created = run_module(vps_domain, args, client)
     assert result["changed"] is True
-    assert result["registration"] == {"total_cost": 12.99, "message": "initiated"}
+    # total_cost is what the API said; estimated_cost the price table's 2 x 12.99.
+    assert result["registration"] == {"total_cost": 12.99, "message": "initiated", "estimated_cost": 25.98}
     assert result["domain"]["locked"] is True
     assert client.calls[1:] == [
         ("register_domain", {"domain_name": "new-shop.com", "years": 2}),

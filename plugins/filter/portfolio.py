@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of vpsorg.domains: money as people read it, and the portfolio report as one HTML page."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Mapping
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.vpsorg.domains.plugins.module_utils._money import usd
+from ansible_collections.vpsorg.domains.plugins.module_utils._report import render_html
+
+
+def portfolio_report_html(report: Any, title: str = "Domain portfolio report") -> str:
+    """The portfolio report (the role's portfolio_report fact) as one self-contained HTML page."""
+    if not isinstance(report, Mapping):
+        raise AnsibleFilterError(
+            f"portfolio_report_html: expects the portfolio report (a dictionary), got {type(report).__name__}"
+        )
+    return render_html(report, title=str(title))
+
+
+class FilterModule:
+    """The filters of vpsorg.domains."""
+
+    def filters(self) -> Dict[str, Callable[..., Any]]:
+        return {"usd": usd, "portfolio_report_html": portfolio_report_html}

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Unit tests of the HTML report: self-contained, escaped, and a chart whose bars match the data."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from typing import Any, Dict, List
+
+from ansible_collections.vpsorg.domains.plugins.module_utils import _report as report_html
+from ansible_collections.vpsorg.domains.plugins.module_utils._forecast import months_ahead
+
+MONTHS = months_ahead()
+
+
+def calendar(**counts: tuple) -> List[Dict[str, Any]]:
+    """12 months; counts maps a month index (m0..m11) to (auto-renew on, off)."""
+    result = []
+    for index, month in enumerate(MONTHS):
+        on, off = counts.get(f"m{index}", (0, 0))
+        result.append(
+            {
+                "month": month,
+                "auto_renew": [f"on{i}.com" for i in range(on)],
+                "no_auto_renew": [f"off{i}.net" for i in range(off)],
+            }
+        )
+    return result
+
+
+class Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: List[tuple] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+
+def parse(page: str) -> List[tuple]:
+    parser = Elements()
+    parser.feed(page)
+    return parser.elements
+
+
+REPORT = {
+    "check_mode": True,
+    "summary": {
+        "checked": 3,
+        "changed": 1,
+        "failed": 0,
+        "missing": 0,
+        "expiring": 1,
+        "estimated_spend": "12.99",
+        "spent": 0,
+        "renewal_cost_30d": 14.99,
+        "renewal_cost_365d": 1025.5,
+    },
+    "changes": [
+        {"name": "a.com", "action": "update", "before": {"locked": False}, "after": {"locked": True}},
+        {"name": "new.com", "action": "register", "before": {}, "after": {"auto_renew": True}, "estimated_cost": 12.99},
+    ],
+    "findings": [{"name": "<b>x.com</b>", "condition": "unlocked", "detail": "the transfer lock is off"}],
+    "renewals": [{"month": MONTHS[0], "domains": ["a.com"], "estimated_cost": 12.99}],
+    "expiry_calendar": calendar(m0=(2, 1), m3=(0, 4), m11=(1, 0)),
+    "errors": [],
+}
+
+
+def test_bars_match_the_calendar_and_scale_to_the_tallest_month():
+    bars = report_html.bar_geometry(REPORT["expiry_calendar"])
+    assert [entry["month"] for entry in bars] == MONTHS
+    assert [(entry["on"]["count"], entry["off"]["count"]) for entry in bars][:4] == [(2, 1), (0, 0), (0, 0), (0, 4)]
+    plot = report_html.PLOT_BOTTOM - report_html.PLOT_TOP
+    # The tallest month (4 domains) fills the plot; 3 domains fill three quarters.
+    assert bars[3]["off"]["height"] == plot and bars[3]["off"]["y"] == report_html.PLOT_TOP
+    assert bars[0]["on"]["height"] + bars[0]["off"]["height"] == plot * 3 / 4
+    # Stacked: auto-renew off sits on top of on.
+    assert bars[0]["off"]["y"] + bars[0]["off"]["height"] == bars[0]["on"]["y"]
+    assert bars[0]["on"]["y"] + bars[0]["on"]["height"] == report_html.PLOT_BOTTOM
+    # Months do not overlap and stay inside the chart.
+    assert all(left["x"] + left["width"] < right["x"] for left, right in zip(bars, bars[1:]))
+    assert bars[-1]["x"] + bars[-1]["width"] <= report_html.CHART_WIDTH
+
+
+def test_the_svg_has_one_group_per_month_and_one_rect_per_non_empty_segment():
+    elements = parse(report_html.expiry_chart(REPORT["expiry_calendar"]))
+    groups = [attrs["data-month"] for tag, attrs in elements if tag == "g"]
+    assert groups == MONTHS
+    rects = [attrs for tag, attrs in elements if tag == "rect"]
+    assert [(r["class"], r["data-count"]) for r in rects] == [
+        ("bar bar-on", "2"),
+        ("bar bar-off", "1"),
+        ("bar bar-off", "4"),
+        ("bar bar-on", "1"),
+    ]
+
+
+def test_an_empty_calendar_draws_no_bar():
+    elements = parse(report_html.expiry_chart(calendar()))
+    assert [element[0] for element in elements].count("rect") == 0
+    assert [element[0] for element in elements].count("g") == 12
+
+
+def test_the_page_is_self_contained_and_escapes_account_text():
+    page = report_html.render_html(REPORT)
+    elements = parse(page)
+    assert not [element[0] for element in elements if element[0] in ("script", "link", "img", "iframe")]
+    assert not any(key in ("src", "href") for element in elements for key in element[1])
+    assert "&lt;b&gt;x.com&lt;/b&gt;" in page and "<b>x.com</b>" not in page
+    # Money as people read it, also when it came as a string.
+    for text in ("12.99 USD", "1,025.50 USD", "14.99 USD", "0.00 USD"):
+        assert text in page
+    assert "locked: false &rarr; true" in page
+    assert "check mode: nothing was changed" in page
+    assert page.startswith("<!DOCTYPE html>")
+
+
+def test_a_registration_shows_its_settings_and_cost_without_a_before():
+    page = report_html.render_html(REPORT)
+    assert "auto_renew: true</td>" in page
+    assert "null &rarr;" not in page
