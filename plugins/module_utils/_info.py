@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from ansible_collections.vpsorg.domains.plugins.module_utils._domain import sort_domains
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._policy import account_policy
-from ansible_collections.vpsorg.domains.plugins.module_utils._time import expiring_within
+from ansible_collections.vpsorg.domains.plugins.module_utils._time import days_left, expiring_within
 
 # Pages in flight at once when the client can read numbered pages concurrently (DESIGN.md: 4 outside vps_portfolio).
 READ_CONCURRENCY = 4
@@ -50,6 +50,8 @@ def read_info(client: Any, request: Mapping[str, Any], now: Optional[datetime] =
     """The result of vps_domain_info: `domains`, and with `as_policy` also `policy` and `policy_source`."""
     if request.get("name") is not None:
         domains = [client.get_domain(found["id"]) for found in client.find_domains(request["name"])]
+        # The collection's own expiry rule, beside the API's days_until_expiration.
+        domains = [dict(domain, days_left=days_left(domain.get("expiration_date"), now)) for domain in domains]
         return {"changed": False, "domains": sort_domains(domains)}
     domains = list_account(client, status=request.get("status"), search=request.get("search"))
     if request.get("expiring_within_days") is not None:

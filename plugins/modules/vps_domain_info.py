@@ -215,9 +215,10 @@ domains:
       returned: with name, when the API reports it
     days_left:
       description:
-        - Whole days until the expiration date passes, rounded down; negative once it has passed.
+        - Whole days until the expiration date passes, rounded down; negative once it has passed. A date without
+          a time lasts the whole of that day (UTC). The same rule judges expiry everywhere in the collection.
       type: int
-      returned: with expiring_within_days
+      returned: with name or expiring_within_days
       version_added: 0.2.0
 policy:
   description:
