@@ -5,19 +5,22 @@
 from __future__ import annotations
 
 import os
-import re
-from datetime import datetime
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import HAS_REQUESTS, ApiClient, ApiError
 from ansible_collections.vpsorg.domains.plugins.module_utils._info import list_account
-from ansible_collections.vpsorg.domains.plugins.module_utils._money import tld_of
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import HAS_IDNA, display_name
-from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import account_name
-from ansible_collections.vpsorg.domains.plugins.module_utils._time import days_left, expires_within, utc_now
+from ansible_collections.vpsorg.domains.plugins.module_utils._inventory import (
+    CACHED_FIELDS,
+    STATUSES,
+    default_groups,
+    host_vars,
+    hosts_of,
+)
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import HAS_IDNA
+from ansible_collections.vpsorg.domains.plugins.module_utils._time import utc_now
 
 DOCUMENTATION = r"""
 ---
@@ -114,75 +117,6 @@ api_url: http://127.0.0.1:8080/api/v1
 api_token: sandbox-demo-token
 """
 
-STATUSES = ("active", "pending", "expired", "locked")
-# The fields of a list item that the cache keeps: what the host variables are made of, nothing else.
-_CACHED_FIELDS = (
-    "id",
-    "domain_name",
-    "status",
-    "registration_date",
-    "expiration_date",
-    "auto_renew",
-    "locked",
-    "privacy_protection",
-    "nameservers",
-    "dns_managed_by",
-)
-_UNSAFE_GROUP_CHARS = re.compile(r"[^A-Za-z0-9_]")
-
-
-def group_part(value: Any) -> str:
-    """A value as part of a group name: characters other than letters, digits and _ become _."""
-    return _UNSAFE_GROUP_CHARS.sub("_", str(value).lower())
-
-
-def host_vars(name: str, domain: Mapping[str, Any], now: Optional[datetime] = None) -> Dict[str, Any]:
-    """The vps_* host variables of a domain read from the account."""
-    return {
-        "vps_id": domain.get("id"),
-        "vps_status": domain.get("status"),
-        "vps_registration_date": domain.get("registration_date"),
-        "vps_expiration_date": domain.get("expiration_date"),
-        "vps_days_left": days_left(domain.get("expiration_date"), now),
-        "vps_auto_renew": domain.get("auto_renew"),
-        "vps_locked": domain.get("locked"),
-        "vps_privacy_protection": domain.get("privacy_protection"),
-        "vps_nameservers": list(domain.get("nameservers") or []),
-        "vps_dns_managed_by": domain.get("dns_managed_by"),
-        "vps_tld": tld_of(name),
-        "vps_unicode_name": display_name(name),
-    }
-
-
-def default_groups(
-    name: str, domain: Mapping[str, Any], expiry_warning_days: int, now: Optional[datetime] = None
-) -> List[str]:
-    """The groups every domain is put in: its status, its TLD, and vps_expiring when it expires soon or has."""
-    groups = [f"vps_status_{group_part(domain.get('status') or 'unknown')}", f"vps_tld_{group_part(tld_of(name))}"]
-    if expires_within(domain.get("expiration_date"), expiry_warning_days, now):
-        groups.append("vps_expiring")
-    return groups
-
-
-def hosts_of(
-    account: List[Mapping[str, Any]], statuses: Tuple[str, ...]
-) -> Tuple[List[Tuple[str, Mapping[str, Any]]], List[str]]:
-    """(canonical name, domain) per host, sorted; and warnings for names that several domains share."""
-    by_name: Dict[str, List[Mapping[str, Any]]] = {}
-    for domain in account:
-        if domain.get("status") in statuses:
-            by_name.setdefault(account_name(dict(domain)), []).append(domain)
-    hosts, warnings = [], []
-    for name in sorted(by_name):
-        found = sorted(by_name[name], key=lambda domain: (len(str(domain.get("id"))), str(domain.get("id"))))
-        if len(found) > 1:
-            ids = ", ".join(str(domain.get("id")) for domain in found)
-            warnings.append(
-                f"{name} matches several domains in the account (ids {ids}); the host is id {found[0]['id']}"
-            )
-        hosts.append((name, found[0]))
-    return hosts, warnings
-
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     """The domains of a VPS.org account as inventory hosts."""
@@ -224,7 +158,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 account = list_account(client, status=status, search=self.get_option("search"))
         except ApiError as error:
             raise AnsibleError(f"{self.NAME}: {to_native(error)}") from None
-        return [{field: domain.get(field) for field in _CACHED_FIELDS if field in domain} for domain in account]
+        return [{field: domain.get(field) for field in CACHED_FIELDS if field in domain} for domain in account]
 
     def _check_options(self) -> Tuple[str, ...]:
         statuses = self.get_option("statuses")

@@ -7,9 +7,11 @@ import inspect
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional
 
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
 from ansible_collections.vpsorg.domains.plugins.module_utils._domain import sort_domains
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._policy import account_policy
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import days_left, expiring_within
 
 # Pages in flight at once when the client can read numbered pages concurrently (DESIGN.md: 4 outside vps_portfolio).
@@ -47,7 +49,17 @@ def check_info_request(params: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def read_info(client: Any, request: Mapping[str, Any], now: Optional[datetime] = None) -> Dict[str, Any]:
-    """The result of vps_domain_info: `domains`, and with `as_policy` also `policy` and `policy_source`."""
+    """The result of vps_domain_info: `domains`, and with `as_policy` also `policy` and `policy_source`.
+
+    A failed read still returns `domains` (empty), so a play that ignores the error can loop over it.
+    """
+    try:
+        return _read(client, request, now)
+    except ApiError as error:
+        raise TaskError(str(error), api_error=error, domains=[]) from None
+
+
+def _read(client: Any, request: Mapping[str, Any], now: Optional[datetime]) -> Dict[str, Any]:
     if request.get("name") is not None:
         domains = [client.get_domain(found["id"]) for found in client.find_domains(request["name"])]
         # The collection's own expiry rule, beside the API's days_until_expiration.

@@ -50,9 +50,9 @@ options:
   expiring_within_days:
     description:
       - Only domains whose expiration date falls within this many days from now, B(and every domain whose
-        expiration date has passed already), whatever its status: expired domains are the most urgent, since
+        expiration date has passed already), whatever its status. Expired domains are the most urgent, since
         registrars keep them through grace and redemption periods.
-      - Each returned domain then has C(days_left), the whole days until its expiration date passes, rounded down:
+      - Each returned domain then has C(days_left), the whole days until its expiration date passes, rounded down;
         V(0) on the last day, negative once it has passed (V(-1) on the first day after). A date without a time
         lasts the whole of that day (UTC).
       - V(0) returns the domains that expire today or have expired.
@@ -72,8 +72,8 @@ options:
       - A setting that some domain has no usable value for (for example a single nameserver, which no policy can
         state) is left out of RV(policy.settings) and kept per domain for the others; a warning names the domains.
       - A name that several domains of the account share is listed once, with a warning.
-      - Cannot be combined with O(name), O(status), O(search) or O(expiring_within_days): a policy of part of
-        the account would report the rest missing.
+      - Cannot be combined with O(name), O(status), O(search) or O(expiring_within_days), since a policy of part
+        of the account would report the rest missing.
     type: bool
     default: false
     version_added: 0.2.0
@@ -312,7 +312,12 @@ MUTUALLY_EXCLUSIVE = [["name", "status"], ["name", "search"], ["name", "expiring
 
 def main() -> None:
     module = create_module(ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
-    run_module(module, lambda: read_info(create_client(module), check_info_request(module.params)))
+
+    def task() -> dict:
+        request = check_info_request(module.params)  # before the client: bad input sends nothing
+        return read_info(create_client(module), request)
+
+    run_module(module, task)
 
 
 if __name__ == "__main__":
