@@ -218,7 +218,7 @@ def test_a_file_with_another_name_is_not_read(inventory, sandbox):
 
 
 def test_the_demo_configuration_shows_the_sandbox_in_groups(inventory, sandbox):
-    demo = yaml.safe_load((PLAYBOOKS / "demo.vps_domains.yml").read_text(encoding="utf-8"))
+    demo = yaml.safe_load((PLAYBOOKS / "inventory" / "demo.vps_domains.yml").read_text(encoding="utf-8"))
     assert demo["api_url"] == "http://127.0.0.1:8080/api/v1"
     demo["api_url"] = sandbox.api_url
     demo.pop("plugin")
