@@ -145,17 +145,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except (ValueError, RuntimeError) as error:
             raise AnsibleParserError(f"{self.NAME}: {to_native(error)}") from None
 
-    def _read_account(self) -> List[Dict[str, Any]]:
+    def _query(self, statuses: Tuple[str, ...]) -> Dict[str, Any]:
+        """What is asked of the API: one status is filtered there; several (or all) are one read of every domain."""
+        return {
+            "api_url": self.get_option("api_url"),
+            "status": statuses[0] if len(statuses) == 1 else None,
+            "search": self.get_option("search"),
+        }
+
+    def _read_account(self, query: Dict[str, Any]) -> List[Dict[str, Any]]:
         ca_path = self.get_option("ca_path")
         if ca_path and not os.path.exists(ca_path):
             raise AnsibleParserError(f"{self.NAME}: ca_path: {ca_path!r} does not exist")
         client = self._client()
         try:
             with client:
-                statuses = tuple(self.get_option("statuses"))
-                # One status is filtered by the API; several (or all) are one read of every domain.
-                status = statuses[0] if len(statuses) == 1 else None
-                account = list_account(client, status=status, search=self.get_option("search"))
+                account = list_account(client, status=query["status"], search=query["search"])
         except ApiError as error:
             raise AnsibleError(f"{self.NAME}: {to_native(error)}") from None
         return [{field: domain.get(field) for field in CACHED_FIELDS if field in domain} for domain in account]
@@ -185,16 +190,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         # `cache` is false for --flush-cache and meta: refresh_inventory; the cache option is the user's choice.
         use_cache = bool(self.get_option("cache"))
         cache_key = self.get_cache_key(path)
+        query = self._query(statuses)
         account = None
         if use_cache and cache:
             try:
-                account = self._cache[cache_key]
+                cached = self._cache[cache_key]
             except KeyError:
-                account = None
+                cached = None
+            # An entry written for other filters or another API is not this inventory's account.
+            if isinstance(cached, dict) and cached.get("query") == query and isinstance(cached.get("domains"), list):
+                account = cached["domains"]
         if account is None:
-            account = self._read_account()
+            account = self._read_account(query)
             if use_cache:
-                self._cache[cache_key] = account
+                self._cache[cache_key] = {"query": query, "domains": account}
         self._populate(account, statuses)
 
     def _populate(self, account: List[Dict[str, Any]], statuses: Tuple[str, ...]) -> None:

@@ -188,6 +188,14 @@ def test_a_cache_hit_sends_no_request(inventory, sandbox, tmp_path):
     assert "added-later.com" in refreshed["_meta"]["hostvars"]
     assert sandbox.journal()
 
+    # Other filters in the same file are another question to the API: the cached answer is not used for them.
+    sandbox.clear_journal()
+    filtered = inventory.config(
+        cache=True, cache_plugin="ansible.builtin.jsonfile", cache_connection=str(cache_dir), statuses=["pending"]
+    )
+    assert inventory.listing(filtered)["_meta"]["hostvars"] == {}
+    assert [entry["query"] for entry in sandbox.journal()] == [{"status": "pending"}]
+
 
 def test_a_rejected_token_fails_clearly_without_showing_it(inventory, sandbox):
     secret = "wrong-but-secret-token-4711"
