@@ -1,26 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Inventory plugin vpsorg.domains.domains: the domains of a VPS.org account as inventory hosts."""
+# ruff: noqa: E402 - ansible-test wants the documentation before the imports, as in a module
 
 from __future__ import annotations
-
-import os
-from typing import Any, Dict, List, Tuple
-
-from ansible.errors import AnsibleError, AnsibleParserError
-from ansible.module_utils.common.text.converters import to_native
-from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import HAS_REQUESTS, ApiClient, ApiError
-from ansible_collections.vpsorg.domains.plugins.module_utils._info import list_account
-from ansible_collections.vpsorg.domains.plugins.module_utils._inventory import (
-    CACHED_FIELDS,
-    STATUSES,
-    default_groups,
-    host_vars,
-    hosts_of,
-)
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import HAS_IDNA
-from ansible_collections.vpsorg.domains.plugins.module_utils._time import utc_now
 
 DOCUMENTATION = r"""
 ---
@@ -116,6 +99,24 @@ plugin: vpsorg.domains.domains
 api_url: http://127.0.0.1:8080/api/v1
 api_token: sandbox-demo-token
 """
+
+import os
+from typing import Any, Dict, List, Tuple
+
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import HAS_REQUESTS, ApiClient, ApiError
+from ansible_collections.vpsorg.domains.plugins.module_utils._info import list_account
+from ansible_collections.vpsorg.domains.plugins.module_utils._inventory import (
+    CACHED_FIELDS,
+    STATUSES,
+    default_groups,
+    host_vars,
+    hosts_of,
+)
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import HAS_IDNA
+from ansible_collections.vpsorg.domains.plugins.module_utils._time import utc_now
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
