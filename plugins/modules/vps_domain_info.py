@@ -14,6 +14,9 @@ description:
   - With O(name), returns that domain's detail object (with C(registrar), C(whois_info),
     C(days_until_expiration) and more). Without it, returns the list objects of every domain that matches the
     filters O(status), O(search) and O(expiring_within_days) (all of them when none is given).
+  - With O(as_policy=true), also returns RV(policy), the smallest portfolio policy the account already follows,
+    ready to be used as C(portfolio_settings) and C(portfolio_domains) of the C(vpsorg.domains.portfolio) role,
+    or as O(vpsorg.domains.vps_portfolio#module:settings) and O(vpsorg.domains.vps_portfolio#module:domains).
   - Never changes anything.
 author:
   - vpsorg.domains maintainers (@vpsorg)
@@ -32,7 +35,7 @@ options:
       - One domain to read in detail, for example V(example.com).
       - Compared in canonical form (lower case, no trailing dot, internationalised names as punycode).
       - When the domain is not in the account, RV(domains) is empty.
-      - Mutually exclusive with O(status), O(search) and O(expiring_within_days).
+      - Mutually exclusive with O(status), O(search), O(expiring_within_days) and O(as_policy).
     type: str
   status:
     description:
@@ -46,11 +49,38 @@ options:
     type: str
   expiring_within_days:
     description:
-      - Only domains whose expiration date falls within this many days from now.
-      - Domains that have expired already are not included; use O(status=expired) for them.
+      - Only domains whose expiration date falls within this many days from now, B(and every domain whose
+        expiration date has passed already), whatever its status. Expired domains are the most urgent, since
+        registrars keep them through grace and redemption periods.
+      - Each returned domain then has C(days_left), the whole days until its expiration date passes, rounded down;
+        V(0) on the last day, negative once it has passed (V(-1) on the first day after). A date without a time
+        lasts the whole of that day (UTC).
+      - V(0) returns the domains that expire today or have expired.
     type: int
+  as_policy:
+    description:
+      - Also return RV(policy), the smallest policy the account already follows, built from every domain of the
+        account, whatever its status.
+      - RV(policy.settings) holds, per setting, the value most domains have. A tie goes to the more protective value
+        (auto-renew on, locked, privacy on); a tie between nameserver sets goes to the set that sorts first, so
+        the same account always gives the same policy.
+      - RV(policy.domains) lists every domain by canonical name, sorted, with a setting only where the domain differs
+        from RV(policy.settings) (nameservers compared as sets).
+      - Pending, expired and locked domains are listed too, with their own exceptions, so a portfolio run that
+        skips them (the default C(statuses) is V([active])) does not report them missing, and a run that includes
+        them changes nothing either.
+      - A setting that some domain has no usable value for (for example a single nameserver, which no policy can
+        state) is left out of RV(policy.settings) and kept per domain for the others; a warning names the domains.
+      - A name that several domains of the account share is listed once, with a warning.
+      - Cannot be combined with O(name), O(status), O(search) or O(expiring_within_days), since a policy of part
+        of the account would report the rest missing.
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - A list is read completely, following every page the API returns.
+  - C(playbooks/export_policy.yml) writes RV(policy) to a YAML vars file ready to commit; see the guide
+    R(Adopting an existing account, ansible_collections.vpsorg.domains.docsite.guide_adopting).
 seealso:
   - module: vpsorg.domains.vps_domain
   - module: vpsorg.domains.vps_portfolio
@@ -87,6 +117,18 @@ EXAMPLES = r"""
 - name: Domains whose name contains "shop"
   vpsorg.domains.vps_domain_info:
     search: shop
+
+- name: The policy the account already follows
+  vpsorg.domains.vps_domain_info:
+    as_policy: true
+  register: adopted
+
+- name: Keep the account there from now on
+  ansible.builtin.include_role:
+    name: vpsorg.domains.portfolio
+  vars:
+    portfolio_settings: "{{ adopted.policy.settings }}"
+    portfolio_domains: "{{ adopted.policy.domains }}"
 """
 
 RETURN = r"""
@@ -171,6 +213,68 @@ domains:
       description: V(null) when no transfer was ever started, then V(pending), V(completed) or V(failed).
       type: str
       returned: with name, when the API reports it
+    days_left:
+      description:
+        - Whole days until the expiration date passes, rounded down; negative once it has passed. A date without
+          a time lasts the whole of that day (UTC). The same rule judges expiry everywhere in the collection.
+      type: int
+      returned: with name or expiring_within_days
+      version_added: 0.2.0
+policy:
+  description:
+    - The smallest policy the account already follows; applied to the account, it changes nothing.
+    - Use RV(policy.settings) as C(portfolio_settings) and RV(policy.domains) as C(portfolio_domains).
+  returned: with as_policy
+  type: dict
+  version_added: 0.2.0
+  sample:
+    settings:
+      auto_renew: true
+      locked: true
+      privacy_protection: true
+      nameservers: [ns1.vps.org, ns2.vps.org]
+    domains:
+      - name: example-blog.net
+        auto_renew: false
+      - name: example-shop.com
+      - name: xn--mnchen-3ya.de
+        nameservers: [ns1.example.net, ns2.example.net]
+  contains:
+    settings:
+      description:
+        - Per setting (C(auto_renew), C(locked), C(privacy_protection), C(nameservers)), the value most domains
+          have. A setting that some domain has no usable value for is left out.
+      type: dict
+      returned: always
+    domains:
+      description:
+        - Every domain of the account, sorted by canonical name, as C(name) plus the settings where it differs
+          from RV(policy.settings).
+      type: list
+      elements: dict
+      returned: always
+policy_source:
+  description: Where and when the policy was read, for the header of an exported file.
+  returned: with as_policy
+  type: dict
+  version_added: 0.2.0
+  sample:
+    api_url: https://admin.vps.org/api/v1
+    read_at: "2026-12-02T15:30:00Z"
+    domains: 4
+  contains:
+    api_url:
+      description: The API URL of the account.
+      type: str
+      returned: always
+    read_at:
+      description: When the account was read (UTC).
+      type: str
+      returned: always
+    domains:
+      description: How many domains the account holds.
+      type: int
+      returned: always
 failure:
   description: The API error behind a failure.
   returned: when the task failed because of an API error
@@ -193,59 +297,27 @@ failure:
       type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
-    create_client,
-    create_module,
-    fail_from_api_error,
-)
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import sort_domains
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
-from ansible_collections.vpsorg.domains.plugins.module_utils._time import expiring_within
+from ansible_collections.vpsorg.domains.plugins.module_utils._base import create_client, create_module, run_module
+from ansible_collections.vpsorg.domains.plugins.module_utils._info import check_info_request, read_info
 
 ARGUMENT_SPEC = {
     "name": {"type": "str"},
     "status": {"type": "str", "choices": ["active", "pending", "expired", "locked"]},
     "search": {"type": "str"},
     "expiring_within_days": {"type": "int"},
+    "as_policy": {"type": "bool", "default": False},
 }
 MUTUALLY_EXCLUSIVE = [["name", "status"], ["name", "search"], ["name", "expiring_within_days"]]
 
 
-def _check(params: dict) -> None:
-    """Validate what the argument spec cannot; InvalidValue names the option."""
-    if params["name"] is not None:
-        params["name"] = canonical_name(params["name"], option="name")
-    if params["search"] is not None and not params["search"].strip():
-        raise InvalidValue("search", params["search"], "must not be empty", "a search text")
-    days = params["expiring_within_days"]
-    if days is not None and days < 0:
-        raise InvalidValue("expiring_within_days", days, "must be 0 or more", "a valid number of days")
-
-
-def _run(module: AnsibleModule) -> list:
-    params = module.params
-    _check(params)
-    client = create_client(module)
-    if params["name"] is not None:
-        return [client.get_domain(found["id"]) for found in client.find_domains(params["name"])]
-    domains = client.list_domains(status=params["status"], search=params["search"])
-    if params["expiring_within_days"] is not None:
-        domains = expiring_within(domains, params["expiring_within_days"])
-    return domains
-
-
 def main() -> None:
     module = create_module(ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
-    try:
-        domains = _run(module)
-    except InvalidValue as error:
-        module.fail_json(msg=str(error))
-    except ApiError as error:
-        fail_from_api_error(module, error, domains=[])
-    else:
-        module.exit_json(changed=False, domains=sort_domains(domains))
+
+    def task() -> dict:
+        request = check_info_request(module.params)  # before the client: bad input sends nothing
+        return read_info(create_client(module), request)
+
+    run_module(module, task)
 
 
 if __name__ == "__main__":

@@ -129,3 +129,31 @@ def test_bad_arguments_fail_before_any_request(run_playbook, sandbox):
         assert run.status(title) == "failed", title
         assert fragment in run.result(title)["msg"], run.result(title)["msg"]
     assert sandbox.journal() == []
+
+
+def test_as_policy_reads_the_whole_account_once(run_playbook, sandbox):
+    sandbox.seed_domain(
+        domain_name="xn--mnchen-3ya.de", status="pending", nameservers=["ns1.other.example", "ns2.other.example"]
+    )
+    run = run_playbook([info("Policy", as_policy=True), info("Detail", name="münchen.de")])
+    result = run.result("Policy")
+    assert run.status("Policy") == "ok"
+    assert [entry["name"] for entry in result["policy"]["domains"]] == sorted([*DEMO_NAMES, "xn--mnchen-3ya.de"])
+    assert result["policy"]["settings"]["nameservers"] == ["ns1.vps.org", "ns2.vps.org"]
+    exceptions = {entry["name"]: entry for entry in result["policy"]["domains"]}
+    assert exceptions["xn--mnchen-3ya.de"]["nameservers"] == ["ns1.other.example", "ns2.other.example"]
+    assert result["policy_source"] == {
+        "api_url": sandbox.api_url,
+        "read_at": result["policy_source"]["read_at"],
+        "domains": 5,
+    }
+    assert [domain["domain_name"] for domain in result["domains"]] == sorted([*DEMO_NAMES, "xn--mnchen-3ya.de"])
+    # The collection's expiry rule beside the API's count.
+    detail = run.result("Detail")["domains"][0]
+    assert detail["days_left"] in (detail["days_until_expiration"], detail["days_until_expiration"] - 1)
+    # One read of the account (one page) for the policy; the detail is a search and one GET of the domain.
+    assert [entry["query"] for entry in sandbox.journal() if entry["path"] == DOMAINS_PATH] == [
+        {},
+        {"search": "xn--mnchen-3ya.de"},
+    ]
+    assert {entry["method"] for entry in sandbox.journal()} == {"GET"}

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The collection's metadata agrees with its modules: action group, shared doc fragment, runtime claims."""
+"""The collection's metadata agrees with its plugins: action group, shared doc fragments, runtime claims."""
 
 from __future__ import annotations
 
@@ -12,11 +12,41 @@ import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MODULES_DIR = REPO_ROOT / "plugins" / "modules"
+PLUGINS_DIR = REPO_ROOT / "plugins"
+MODULES_DIR = PLUGINS_DIR / "modules"
+# Plugin types that are not modules: documented plugins, never in the modules' action group.
+OTHER_PLUGIN_TYPES = ("inventory", "lookup", "filter", "callback", "connection")
+# What each documented plugin type must extend besides its own options.
+REQUIRED_FRAGMENTS = {
+    "modules": {"vpsorg.domains.connection"},
+    "inventory": {
+        "vpsorg.domains.inventory_connection",
+        "ansible.builtin.constructed",
+        "ansible.builtin.inventory_cache",
+    },
+}
+
+
+def _plugin_names(directory: Path) -> List[str]:
+    return sorted(path.stem for path in directory.glob("*.py") if not path.name.startswith("_"))
 
 
 def _module_names() -> List[str]:
-    return sorted(path.stem for path in MODULES_DIR.glob("*.py") if not path.name.startswith("_"))
+    return _plugin_names(MODULES_DIR)
+
+
+def _other_plugins() -> List[tuple]:
+    return [
+        (plugin_type, name)
+        for plugin_type in OTHER_PLUGIN_TYPES
+        for name in _plugin_names(PLUGINS_DIR / plugin_type)
+        if name != "__init__"
+    ]
+
+
+def _fragments_of(documentation: dict) -> List[str]:
+    fragments = documentation.get("extends_documentation_fragment") or []
+    return [fragments] if isinstance(fragments, str) else list(fragments)
 
 
 def _documentation(path: Path) -> dict:
@@ -43,6 +73,49 @@ def test_action_group_all_lists_every_module(runtime):
     assert sorted(runtime["action_groups"]["all"]) == _module_names()
 
 
+def test_there_is_an_inventory_plugin():
+    assert ("inventory", "domains") in _other_plugins()
+
+
+def test_the_action_group_holds_modules_only(runtime):
+    # module_defaults groups apply to modules; a plugin of another type listed there would be a broken reference.
+    others = {name for _plugin_type, name in _other_plugins()} - set(_module_names())
+    assert not others & set(runtime["action_groups"]["all"])
+
+
+@pytest.mark.parametrize(("plugin_type", "name"), _other_plugins())
+def test_other_plugins_are_documented_with_their_fragments(plugin_type, name):
+    documentation = _documentation(PLUGINS_DIR / plugin_type / f"{name}.py")
+    assert documentation["name"] == name
+    assert documentation.get("version_added"), "new plugins say since when they exist"
+    assert REQUIRED_FRAGMENTS.get(plugin_type, set()) <= set(_fragments_of(documentation))
+    if plugin_type == "inventory":
+        assert documentation["options"]["plugin"]["choices"] == [f"vpsorg.domains.{name}"]
+
+
+def test_every_doc_fragment_is_used():
+    used = set()
+    for path in PLUGINS_DIR.glob("*/*.py"):
+        if path.parent.name in ("modules", *OTHER_PLUGIN_TYPES) and not path.name.startswith("_"):
+            used.update(_fragments_of(_documentation(path)))
+    fragments = {f"vpsorg.domains.{name}" for name in _plugin_names(PLUGINS_DIR / "doc_fragments")}
+    assert fragments <= used
+
+
+def test_inventory_connection_options_match_the_modules():
+    # The inventory reads the same VPSORG_* variables as the modules' env_fallback, with the same defaults.
+    from ansible_collections.vpsorg.domains.plugins.doc_fragments.inventory_connection import ModuleDocFragment
+    from ansible_collections.vpsorg.domains.plugins.module_utils._base import connection_argument_spec
+
+    options = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    spec = connection_argument_spec()
+    assert set(options) == set(spec)
+    for option, argument in spec.items():
+        assert [entry["name"] for entry in options[option]["env"]] == argument["fallback"][1], option
+        assert options[option]["type"] == argument["type"], option
+        assert options[option].get("default") == argument.get("default"), option
+
+
 def test_requires_ansible_is_the_oldest_version_tested(runtime):
     assert runtime["requires_ansible"] == ">=2.16.0"
 
@@ -51,10 +124,7 @@ def test_requires_ansible_is_the_oldest_version_tested(runtime):
 def test_module_documentation_extends_the_connection_fragment(name):
     documentation = _documentation(MODULES_DIR / f"{name}.py")
     assert documentation["module"] == name
-    fragments = documentation.get("extends_documentation_fragment") or []
-    if isinstance(fragments, str):
-        fragments = [fragments]
-    assert "vpsorg.domains.connection" in fragments
+    assert REQUIRED_FRAGMENTS["modules"] <= set(_fragments_of(documentation))
 
 
 @pytest.mark.parametrize("name", _module_names())

@@ -37,6 +37,7 @@ VPS_DOMAIN_INFO_OPTIONS = {
     "status": ("str", None, None, ["active", "pending", "expired", "locked"]),
     "search": ("str", None, None, None),
     "expiring_within_days": ("int", None, None, None),
+    "as_policy": ("bool", False, None, None),
 }
 CONNECTION_OPTIONS = {
     "api_token": ("str", None, None, None),
