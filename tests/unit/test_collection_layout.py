@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PLUGINS_DIR = REPO_ROOT / "plugins"
 MODULES_DIR = PLUGINS_DIR / "modules"
 # Plugin types that are not modules: documented plugins, never in the modules' action group.
-OTHER_PLUGIN_TYPES = ("inventory", "lookup", "filter", "callback", "connection")
+OTHER_PLUGIN_TYPES = ("inventory", "lookup", "filter", "test", "callback", "connection")
 # What each documented plugin type must extend besides its own options.
 REQUIRED_FRAGMENTS = {
     "modules": {"vpsorg.domains.connection"},
@@ -35,13 +35,26 @@ def _module_names() -> List[str]:
     return _plugin_names(MODULES_DIR)
 
 
+# Filter and test plugins keep several plugins in one file, each documented in a YAML file of its own name.
+YAML_DOCUMENTED_TYPES = ("filter", "test")
+
+
 def _other_plugins() -> List[tuple]:
-    return [
-        (plugin_type, name)
-        for plugin_type in OTHER_PLUGIN_TYPES
-        for name in _plugin_names(PLUGINS_DIR / plugin_type)
-        if name != "__init__"
-    ]
+    found = []
+    for plugin_type in OTHER_PLUGIN_TYPES:
+        directory = PLUGINS_DIR / plugin_type
+        if plugin_type in YAML_DOCUMENTED_TYPES:
+            names = sorted(path.stem for path in directory.glob("*.yml"))
+        else:
+            names = [name for name in _plugin_names(directory) if name != "__init__"]
+        found.extend((plugin_type, name) for name in names)
+    return found
+
+
+def _plugin_documentation(plugin_type: str, name: str) -> dict:
+    if plugin_type in YAML_DOCUMENTED_TYPES:
+        return yaml.safe_load((PLUGINS_DIR / plugin_type / f"{name}.yml").read_text(encoding="utf-8"))["DOCUMENTATION"]
+    return _documentation(PLUGINS_DIR / plugin_type / f"{name}.py")
 
 
 def _fragments_of(documentation: dict) -> List[str]:
@@ -85,7 +98,7 @@ def test_the_action_group_holds_modules_only(runtime):
 
 @pytest.mark.parametrize(("plugin_type", "name"), _other_plugins())
 def test_other_plugins_are_documented_with_their_fragments(plugin_type, name):
-    documentation = _documentation(PLUGINS_DIR / plugin_type / f"{name}.py")
+    documentation = _plugin_documentation(plugin_type, name)
     assert documentation["name"] == name
     assert documentation.get("version_added"), "new plugins say since when they exist"
     assert REQUIRED_FRAGMENTS.get(plugin_type, set()) <= set(_fragments_of(documentation))
@@ -95,9 +108,10 @@ def test_other_plugins_are_documented_with_their_fragments(plugin_type, name):
 
 def test_every_doc_fragment_is_used():
     used = set()
-    for path in PLUGINS_DIR.glob("*/*.py"):
-        if path.parent.name in ("modules", *OTHER_PLUGIN_TYPES) and not path.name.startswith("_"):
-            used.update(_fragments_of(_documentation(path)))
+    for name in _module_names():
+        used.update(_fragments_of(_documentation(MODULES_DIR / f"{name}.py")))
+    for plugin_type, name in _other_plugins():
+        used.update(_fragments_of(_plugin_documentation(plugin_type, name)))
     fragments = {f"vpsorg.domains.{name}" for name in _plugin_names(PLUGINS_DIR / "doc_fragments")}
     assert fragments <= used
 
