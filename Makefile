@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Everything a fresh machine with Python 3.11 and make needs: `make test`, `make demo`, `make sandbox`.
+# Everything a fresh machine with Python 3.11 or later and make needs: `make test`, `make demo`, `make sandbox`.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-PYTHON ?= python3.11
+# The first Python 3.11 or later found (ansible-core 2.18+ needs 3.11 on the controller); `make PYTHON=...` wins.
+PYTHON_CANDIDATES := python3.13 python3.12 python3.11 python3
+PYTHON ?= $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	>/dev/null 2>&1 && echo $(p))))
+NO_PYTHON_HINT := no Python 3.11 or later found (tried $(PYTHON_CANDIDATES)): install one (e.g. apt-get install \
+	python3.11-venv, dnf install python3.11, brew install python@3.12) or run `make PYTHON=/path/to/python3.x ...`
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BUILD := .build
@@ -18,17 +23,24 @@ PYTEST_ARGS ?=
 SANDBOX_PORT ?= 8080
 
 # The ansible-core versions of the matrix: a venv each (.venv-<version>), with the Python each is tested on.
-# `make test` covers 2.19 in .venv; CI runs the others with `make test-matrix MATRIX_VERSIONS="2.16 2.21"`.
-MATRIX_VERSIONS ?= 2.16 2.19 2.21
+# `make test` covers 2.19 in .venv; CI runs sanity and units on every other version (`make matrix-<version>`),
+# and the integration tests too on the oldest and the newest (`make matrix-full-<version>`).
+MATRIX_VERSIONS ?= 2.16 2.17 2.18 2.19 2.20 2.21
 MATRIX_PYTHON_2.16 ?= python3.11
+MATRIX_PYTHON_2.17 ?= python3.11
+MATRIX_PYTHON_2.18 ?= python3.11
 MATRIX_PYTHON_2.19 ?= python3.11
+MATRIX_PYTHON_2.20 ?= python3.12
 MATRIX_PYTHON_2.21 ?= python3.13
 # pyenv machines pick the interpreter by version; harmless elsewhere.
 MATRIX_PYENV_2.16 ?= 3.11.7
+MATRIX_PYENV_2.17 ?= 3.11.7
+MATRIX_PYENV_2.18 ?= 3.11.7
 MATRIX_PYENV_2.19 ?= 3.11.7
+MATRIX_PYENV_2.20 ?= 3.12.1
 MATRIX_PYENV_2.21 ?= 3.13.0
-# The integration tests of the role (and of the AWX playbooks built on it), run again with every matrix
-# version's ansible-playbook; the demo runs too, from the built artifact installed with that version.
+# The integration tests of the role (and of the AWX playbooks built on it), run again with a matrix version's
+# ansible-playbook by matrix-full-<version>; the demo runs too, from the built artifact installed with it.
 MATRIX_PYTEST ?= tests/integration/test_portfolio_role.py tests/integration/test_awx_playbooks.py
 
 # Heavier tools only CI and the docs build need (Sphinx, galaxy-importer, ansible-builder).
@@ -37,21 +49,25 @@ DOCS_DIR := docs
 DOCS_BUILD := $(DOCS_DIR)/build
 
 # ansible-test bootstraps pip in its sanity venvs with a get-pip.py it downloads; every ansible-core of the
-# matrix finds this offline stand-in under the name it asks for instead (2.16: 23.1.2, 2.19: 24.2, 2.21: 25.2).
+# matrix finds this offline stand-in under the name it asks for instead (2.16: 23.1.2, 2.17: 24.0, 2.18: 24.2,
+# 2.19: 24.2, 2.20: 25.1.1, 2.21: 25.2; tests/unit/test_get_pip_standin.py checks the list against each venv).
 ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
-GET_PIP_VERSIONS := 23_1_2 24_2 24_3_1 25_0_1 25_1_1 25_2 25_3
+GET_PIP_VERSIONS := 23_1_2 24_0 24_2 24_3_1 25_0_1 25_1_1 25_2 25_3
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_PATH)
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
-.PHONY: help venv collection-link test lint ruff pytest sanity ansible-lint changelog-lint docs-lint sandbox clean \
+.PHONY: help python-check venv collection-link units integration test lint ruff pytest sanity ansible-lint changelog-lint docs-lint sandbox clean \
 	test-matrix ci-venv docs changelog changelog-preview build galaxy-importer ee-create
 
 help: ## List the targets
-	@grep -E '^[a-z0-9.%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+	@grep -E '^[a-z0-9.%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
-$(VENV)/.stamp: requirements.txt requirements-dev.txt
+python-check:
+	@if [[ -z "$(PYTHON)" ]]; then echo "$(NO_PYTHON_HINT)" >&2; exit 1; fi
+
+$(VENV)/.stamp: requirements.txt requirements-dev.txt | python-check
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -59,11 +75,11 @@ $(VENV)/.stamp: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.stamp ## Create or refresh .venv (fast when nothing changed)
 
-collection-link:
+collection-link: ## Link the work tree as .build/collections/ansible_collections/vpsorg/domains (for playbooks)
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
-test: venv collection-link ruff pytest sanity ansible-lint changelog-lint docs-lint ## Run every test and check
+test: venv collection-link ruff pytest units integration sanity ansible-lint changelog-lint docs-lint ## Run every test and check
 
 ruff: venv
 	$(VENV)/bin/ruff check .
@@ -102,9 +118,28 @@ sanity: venv $(ANSIBLE_TEST_CACHE)/.standin-stamp ## ansible-test sanity on a co
 		&& PATH="$(CURDIR)/$(PY39_BIN):$(CURDIR)/$(VENV)/bin:$$PATH" \
 			ansible-test sanity --local --python 3.9 --test compile --test import --color no; fi
 
-# Roles and playbooks, then the modules' documented EXAMPLES (written out as playbooks).
+# ansible-test units and integration, as a collection's maintainers run them, on a copy of the tree.
+# units: tests/unit with tests/unit/requirements.txt; integration: tests/integration/targets against a sandbox
+# each target starts (setup_sandbox), told where the sandbox package is through integration_config.yml.
+UNITS_TREE := $(BUILD)/units/ansible_collections/vpsorg/domains
+INTEGRATION_TREE := $(BUILD)/integration/ansible_collections/vpsorg/domains
+TEST_PYTHON_VERSION = $$($(1)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+
+units: venv ## ansible-test units on a copy of the tree
+	@$(call copy_tree,$(UNITS_TREE))
+	cd $(UNITS_TREE) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		ansible-test units --local --python $(call TEST_PYTHON_VERSION,$(CURDIR)/$(VENV)) --color no
+
+integration: venv ## ansible-test integration (the targets in tests/integration/targets) on a copy of the tree
+	@$(call copy_tree,$(INTEGRATION_TREE))
+	printf -- '---\nvpsorg_sandbox_root: %s\n' '$(CURDIR)' > $(INTEGRATION_TREE)/tests/integration/integration_config.yml
+	cd $(INTEGRATION_TREE) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		ansible-test integration --local --python $(call TEST_PYTHON_VERSION,$(CURDIR)/$(VENV)) --color no
+
+# Roles and playbooks, then the modules' documented EXAMPLES (written out as playbooks). The first call is a
+# contributor's bare `ansible-lint`: .ansible-lint and ansible.cfg find the collection by themselves.
 ansible-lint: venv collection-link
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint --profile production
+	env -u ANSIBLE_COLLECTIONS_PATH PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint
 	$(PY) tests/utils/module_examples.py $(BUILD)/module-examples
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint --profile production -c .ansible-lint \
 		$(BUILD)/module-examples/*.yml
