@@ -23,18 +23,24 @@ START_TIMEOUT = 20.0
 
 
 def _ancestor_playbook() -> Optional[int]:
-    """The pid of the ansible-playbook process this runs under (Linux /proc), or None."""
-    pid = os.getppid()
+    """The pid of the ansible-playbook process this runs under (Linux /proc), or None.
+
+    A task runs in a worker forked from ansible-playbook (same command line) that exits after the task: the
+    process to watch is the outermost of the consecutive ansible-playbook ancestors.
+    """
+    pid, found = os.getppid(), None
     while pid > 1:
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
-            return None
+            break
         if b"ansible-playbook" in cmdline:
-            return pid
+            found = pid
+        elif found is not None:
+            break
         pid = int(stat.rsplit(")", 1)[1].split()[1])
-    return None
+    return found
 
 
 def _alive(pid: int) -> bool:
