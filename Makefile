@@ -219,16 +219,26 @@ clean: ## Remove build output (keeps the venvs)
 	rm -rf $(BUILD) tests/output .pytest_cache .ruff_cache $(DOCS_BUILD)
 
 # --- demo and benchmark ----------------------------------------------------------------------------------------
-# The demo uses the collection as users get it: built, then installed into a path of its own.
+# The demo uses the collection as users get it: built, then installed into a path of its own, with only what
+# running it needs (ansible-core, requests, idna) in a venv of its own: no test or lint tools.
+DEMO_VENV ?= .venv-demo
 DEMO_COLLECTIONS := $(abspath $(BUILD)/demo-collections)
+DEMO_ANSIBLE_CORE ?= ansible-core>=2.16,<2.22
 
 .PHONY: demo bench
 
-demo: venv build ## Build and install the collection, start a sandbox, run playbooks/demo.yml against it
-	rm -rf $(DEMO_COLLECTIONS)
-	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(VENV)/bin/ansible-galaxy collection install --offline --force \
-		-p $(DEMO_COLLECTIONS) $(BUILD)/vpsorg-domains-*.tar.gz
-	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(PY) tests/perf/run_demo.py
+$(DEMO_VENV)/.stamp: requirements.txt | python-check
+	@test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "$(DEMO_ANSIBLE_CORE)" -r requirements.txt
+	@touch $@
+
+demo: $(DEMO_VENV)/.stamp ## Build and install the collection, start a sandbox, run playbooks/demo.yml against it
+	@mkdir -p $(BUILD)
+	rm -rf $(DEMO_COLLECTIONS) $(BUILD)/demo-artifact
+	$(DEMO_VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD)/demo-artifact . >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(DEMO_VENV)/bin/ansible-galaxy collection install --offline --force \
+		-p $(DEMO_COLLECTIONS) $(BUILD)/demo-artifact/vpsorg-domains-*.tar.gz >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(DEMO_VENV)/bin/python tests/perf/run_demo.py
 
 bench: venv collection-link ## Time the portfolio role against a loop of vps_domain at 1000 domains (minutes)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) tests/perf/bench.py
