@@ -175,18 +175,35 @@ changelog-preview: venv ## Print the changelog the next release would get (chang
 	.venv-$*/bin/python -m pip install --quiet "ansible-core==$*.*" -r requirements-matrix.txt
 	@touch $@
 
-matrix-%: .venv-%/.stamp collection-link build $(ANSIBLE_TEST_CACHE)/.standin-stamp ## Sanity, role tests, demo on one version
-	@echo "=== ansible-core $* ($$(.venv-$*/bin/python --version))"
+matrix-%: .venv-%/.stamp $(ANSIBLE_TEST_CACHE)/.standin-stamp ## ansible-test sanity and units on one version (matrix-2.17)
+	@echo "=== ansible-core $* ($$(.venv-$*/bin/python --version)): sanity, units"
 	@$(call copy_tree,$(BUILD)/sanity-$*/ansible_collections/vpsorg/domains)
 	cd $(BUILD)/sanity-$*/ansible_collections/vpsorg/domains && PATH="$(CURDIR)/.venv-$*/bin:$$PATH" \
-		ansible-test sanity --local --python "$$($(CURDIR)/.venv-$*/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" --color no
+		ansible-test sanity --local --python $(call TEST_PYTHON_VERSION,$(CURDIR)/.venv-$*) --color no
+	cd $(BUILD)/sanity-$*/ansible_collections/vpsorg/domains && PATH="$(CURDIR)/.venv-$*/bin:$$PATH" \
+		ansible-test units --local --python $(call TEST_PYTHON_VERSION,$(CURDIR)/.venv-$*) --color no
+
+# Also the integration targets, the role's and AWX playbooks' pytest suites and the demo, on one version.
+matrix-full-%: matrix-% collection-link build ## matrix-<version>, plus integration targets, role/AWX tests and demo
+	@echo "=== ansible-core $* ($$(.venv-$*/bin/python --version)): integration, role/AWX tests, demo"
+	@$(call copy_tree,$(BUILD)/integration-$*/ansible_collections/vpsorg/domains)
+	printf -- '---\nvpsorg_sandbox_root: %s\n' '$(CURDIR)' \
+		> $(BUILD)/integration-$*/ansible_collections/vpsorg/domains/tests/integration/integration_config.yml
+	cd $(BUILD)/integration-$*/ansible_collections/vpsorg/domains && PATH="$(CURDIR)/.venv-$*/bin:$$PATH" \
+		ansible-test integration --local --python $(call TEST_PYTHON_VERSION,$(CURDIR)/.venv-$*) --color no
 	PATH="$(CURDIR)/.venv-$*/bin:$$PATH" .venv-$*/bin/python -m pytest -p no:cacheprovider $(MATRIX_PYTEST)
 	rm -rf $(BUILD)/demo-collections-$*
 	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/ansible-galaxy collection install \
 		--offline --force -p $(abspath $(BUILD)/demo-collections-$*) $(BUILD)/vpsorg-domains-*.tar.gz
 	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/python tests/perf/run_demo.py
+	rm -rf $(BUILD)/demo-collections-$*
+	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/ansible-galaxy collection install \
+		--offline --force -p $(abspath $(BUILD)/demo-collections-$*) $(BUILD)/vpsorg-domains-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/python tests/perf/run_demo.py
 
-test-matrix: $(addprefix matrix-,$(MATRIX_VERSIONS)) ## Sanity and the role/demo tests on every ansible-core version
+# Every version gets sanity and units; MATRIX_FULL_VERSIONS (the oldest and the newest) get everything.
+MATRIX_FULL_VERSIONS ?= 2.16 2.21
+test-matrix: $(addprefix matrix-,$(MATRIX_VERSIONS)) $(addprefix matrix-full-,$(MATRIX_FULL_VERSIONS)) ## The version matrix
 
 # --- docs, build, CI-only tools --------------------------------------------------------------------------------
 $(CI_VENV)/.stamp: requirements-ci.txt
