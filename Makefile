@@ -9,7 +9,7 @@ PYTHON_CANDIDATES := python3.13 python3.12 python3.11 python3
 PYTHON ?= $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 	>/dev/null 2>&1 && echo $(p))))
 NO_PYTHON_HINT := no Python 3.11 or later found (tried $(PYTHON_CANDIDATES)): install one (e.g. apt-get install \
-	python3.11-venv, dnf install python3.11, brew install python@3.12) or run `make PYTHON=/path/to/python3.x ...`
+	python3.11-venv, dnf install python3.11, brew install python@3.12) or run: make PYTHON=/path/to/python3.x ...
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BUILD := .build
