@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Start the VPS.org sandbox in the background for an ansible-test integration target, and stop it.
 
