@@ -137,7 +137,7 @@ integration: venv ## ansible-test integration (the targets in tests/integration/
 		ansible-test integration --local --python $(call TEST_PYTHON_VERSION,$(CURDIR)/$(VENV)) --color no
 
 # Roles and playbooks, then the modules' documented EXAMPLES (written out as playbooks). The first call is a
-# contributor's bare `ansible-lint`: .ansible-lint and ansible.cfg find the collection by themselves.
+# contributor's bare `ansible-lint`: with .ansible-lint it links the checkout under .ansible/collections itself.
 ansible-lint: venv collection-link
 	env -u ANSIBLE_COLLECTIONS_PATH PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint
 	$(PY) tests/utils/module_examples.py $(BUILD)/module-examples
