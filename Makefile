@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Everything a fresh machine with Python 3.11 and make needs: `make test`, `make demo`, `make sandbox`.
+# Everything a fresh machine with Python 3.11 or later and make needs: `make test`, `make demo`, `make sandbox`.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-PYTHON ?= python3.11
+# The first Python 3.11 or later found (ansible-core 2.18+ needs 3.11 on the controller); `make PYTHON=...` wins.
+PYTHON_CANDIDATES := python3.13 python3.12 python3.11 python3
+PYTHON ?= $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	>/dev/null 2>&1 && echo $(p))))
+NO_PYTHON_HINT := no Python 3.11 or later found (tried $(PYTHON_CANDIDATES)): install one (e.g. apt-get install \
+	python3.11-venv, dnf install python3.11, brew install python@3.12) or run: make PYTHON=/path/to/python3.x ...
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BUILD := .build
@@ -18,17 +23,24 @@ PYTEST_ARGS ?=
 SANDBOX_PORT ?= 8080
 
 # The ansible-core versions of the matrix: a venv each (.venv-<version>), with the Python each is tested on.
-# `make test` covers 2.19 in .venv; CI runs the others with `make test-matrix MATRIX_VERSIONS="2.16 2.21"`.
-MATRIX_VERSIONS ?= 2.16 2.19 2.21
+# `make test` covers 2.19 in .venv; CI runs sanity and units on every other version (`make matrix-<version>`),
+# and the integration tests too on the oldest and the newest (`make matrix-full-<version>`).
+MATRIX_VERSIONS ?= 2.16 2.17 2.18 2.19 2.20 2.21
 MATRIX_PYTHON_2.16 ?= python3.11
+MATRIX_PYTHON_2.17 ?= python3.11
+MATRIX_PYTHON_2.18 ?= python3.11
 MATRIX_PYTHON_2.19 ?= python3.11
+MATRIX_PYTHON_2.20 ?= python3.12
 MATRIX_PYTHON_2.21 ?= python3.13
 # pyenv machines pick the interpreter by version; harmless elsewhere.
 MATRIX_PYENV_2.16 ?= 3.11.7
+MATRIX_PYENV_2.17 ?= 3.11.7
+MATRIX_PYENV_2.18 ?= 3.11.7
 MATRIX_PYENV_2.19 ?= 3.11.7
+MATRIX_PYENV_2.20 ?= 3.12.1
 MATRIX_PYENV_2.21 ?= 3.13.0
-# The integration tests of the role (and of the AWX playbooks built on it), run again with every matrix
-# version's ansible-playbook; the demo runs too, from the built artifact installed with that version.
+# The integration tests of the role (and of the AWX playbooks built on it), run again with a matrix version's
+# ansible-playbook by matrix-full-<version>; the demo runs too, from the built artifact installed with it.
 MATRIX_PYTEST ?= tests/integration/test_portfolio_role.py tests/integration/test_awx_playbooks.py
 
 # Heavier tools only CI and the docs build need (Sphinx, galaxy-importer, ansible-builder).
@@ -37,7 +49,8 @@ DOCS_DIR := docs
 DOCS_BUILD := $(DOCS_DIR)/build
 
 # ansible-test bootstraps pip in its sanity venvs with a get-pip.py it downloads; every ansible-core of the
-# matrix finds this offline stand-in under the name it asks for instead (2.16: 23.1.2, 2.19: 24.2, 2.21: 25.2).
+# matrix finds this offline stand-in under the name it asks for instead (2.16 and 2.17: 23.1.2, 2.18 and 2.19:
+# 24.2, 2.20 and 2.21: 25.2; tests/unit/test_get_pip_standin.py checks the list against every venv here).
 ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
 GET_PIP_VERSIONS := 23_1_2 24_2 24_3_1 25_0_1 25_1_1 25_2 25_3
 
@@ -45,13 +58,16 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_PATH)
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
-.PHONY: help venv collection-link test lint ruff pytest sanity ansible-lint changelog-lint docs-lint sandbox clean \
+.PHONY: help python-check venv collection-link units integration test lint ruff pytest sanity ansible-lint changelog-lint docs-lint sandbox clean \
 	test-matrix ci-venv docs changelog changelog-preview build galaxy-importer ee-create
 
 help: ## List the targets
-	@grep -E '^[a-z0-9.%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+	@grep -E '^[a-z0-9.%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
-$(VENV)/.stamp: requirements.txt requirements-dev.txt
+python-check:
+	@if [[ -z "$(PYTHON)" ]]; then echo "$(NO_PYTHON_HINT)" >&2; exit 1; fi
+
+$(VENV)/.stamp: requirements.txt requirements-dev.txt | python-check
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -59,11 +75,11 @@ $(VENV)/.stamp: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.stamp ## Create or refresh .venv (fast when nothing changed)
 
-collection-link:
+collection-link: ## Link the work tree as .build/collections/ansible_collections/vpsorg/domains (for playbooks)
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
-test: venv collection-link ruff pytest sanity ansible-lint changelog-lint docs-lint ## Run every test and check
+test: venv collection-link ruff pytest units integration sanity ansible-lint changelog-lint docs-lint ## Run every test and check
 
 ruff: venv
 	$(VENV)/bin/ruff check .
@@ -102,9 +118,28 @@ sanity: venv $(ANSIBLE_TEST_CACHE)/.standin-stamp ## ansible-test sanity on a co
 		&& PATH="$(CURDIR)/$(PY39_BIN):$(CURDIR)/$(VENV)/bin:$$PATH" \
 			ansible-test sanity --local --python 3.9 --test compile --test import --color no; fi
 
-# Roles and playbooks, then the modules' documented EXAMPLES (written out as playbooks).
+# ansible-test units and integration, as a collection's maintainers run them, on a copy of the tree.
+# units: tests/unit with tests/unit/requirements.txt; integration: tests/integration/targets against a sandbox
+# each target starts (setup_sandbox), told where the sandbox package is through integration_config.yml.
+UNITS_TREE := $(BUILD)/units/ansible_collections/vpsorg/domains
+INTEGRATION_TREE := $(BUILD)/integration/ansible_collections/vpsorg/domains
+TEST_PYTHON_VERSION = $$($(1)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+
+units: venv ## ansible-test units on a copy of the tree
+	@$(call copy_tree,$(UNITS_TREE))
+	cd $(UNITS_TREE) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		ansible-test units --local --python $(call TEST_PYTHON_VERSION,$(CURDIR)/$(VENV)) --color no
+
+integration: venv ## ansible-test integration (the targets in tests/integration/targets) on a copy of the tree
+	@$(call copy_tree,$(INTEGRATION_TREE))
+	printf -- '---\nvpsorg_sandbox_root: %s\n' '$(CURDIR)' > $(INTEGRATION_TREE)/tests/integration/integration_config.yml
+	cd $(INTEGRATION_TREE) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		ansible-test integration --local --python $(call TEST_PYTHON_VERSION,$(CURDIR)/$(VENV)) --color no
+
+# Roles and playbooks, then the modules' documented EXAMPLES (written out as playbooks). The first call is a
+# contributor's bare `ansible-lint`: with .ansible-lint it links the checkout under .ansible/collections itself.
 ansible-lint: venv collection-link
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint --profile production
+	env -u ANSIBLE_COLLECTIONS_PATH PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint
 	$(PY) tests/utils/module_examples.py $(BUILD)/module-examples
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint --profile production -c .ansible-lint \
 		$(BUILD)/module-examples/*.yml
@@ -140,18 +175,37 @@ changelog-preview: venv ## Print the changelog the next release would get (chang
 	.venv-$*/bin/python -m pip install --quiet "ansible-core==$*.*" -r requirements-matrix.txt
 	@touch $@
 
-matrix-%: .venv-%/.stamp collection-link build $(ANSIBLE_TEST_CACHE)/.standin-stamp ## Sanity, role tests, demo on one version
-	@echo "=== ansible-core $* ($$(.venv-$*/bin/python --version))"
+matrix-%: .venv-%/.stamp $(ANSIBLE_TEST_CACHE)/.standin-stamp ## ansible-test sanity and units on one version (matrix-2.17)
+	@echo "=== ansible-core $* ($$(.venv-$*/bin/python --version)): sanity, units"
 	@$(call copy_tree,$(BUILD)/sanity-$*/ansible_collections/vpsorg/domains)
 	cd $(BUILD)/sanity-$*/ansible_collections/vpsorg/domains && PATH="$(CURDIR)/.venv-$*/bin:$$PATH" \
-		ansible-test sanity --local --python "$$($(CURDIR)/.venv-$*/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" --color no
+		ansible-test sanity --local --python $(call TEST_PYTHON_VERSION,$(CURDIR)/.venv-$*) --color no $(MATRIX_SANITY_ARGS)
+	cd $(BUILD)/sanity-$*/ansible_collections/vpsorg/domains && PATH="$(CURDIR)/.venv-$*/bin:$$PATH" \
+		ansible-test units --local --python $(call TEST_PYTHON_VERSION,$(CURDIR)/.venv-$*) --color no
+
+# Also the integration targets, the role's and AWX playbooks' pytest suites and the demo, on one version.
+matrix-full-%: matrix-% collection-link build ## matrix-<version>, plus integration targets, role/AWX tests and demo
+	@echo "=== ansible-core $* ($$(.venv-$*/bin/python --version)): integration, role/AWX tests, demo"
+	@$(call copy_tree,$(BUILD)/integration-$*/ansible_collections/vpsorg/domains)
+	printf -- '---\nvpsorg_sandbox_root: %s\n' '$(CURDIR)' \
+		> $(BUILD)/integration-$*/ansible_collections/vpsorg/domains/tests/integration/integration_config.yml
+	cd $(BUILD)/integration-$*/ansible_collections/vpsorg/domains && PATH="$(CURDIR)/.venv-$*/bin:$$PATH" \
+		ansible-test integration --local --python $(call TEST_PYTHON_VERSION,$(CURDIR)/.venv-$*) --color no
 	PATH="$(CURDIR)/.venv-$*/bin:$$PATH" .venv-$*/bin/python -m pytest -p no:cacheprovider $(MATRIX_PYTEST)
 	rm -rf $(BUILD)/demo-collections-$*
 	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/ansible-galaxy collection install \
 		--offline --force -p $(abspath $(BUILD)/demo-collections-$*) $(BUILD)/vpsorg-domains-*.tar.gz
 	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/python tests/perf/run_demo.py
+	rm -rf $(BUILD)/demo-collections-$*
+	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/ansible-galaxy collection install \
+		--offline --force -p $(abspath $(BUILD)/demo-collections-$*) $(BUILD)/vpsorg-domains-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/python tests/perf/run_demo.py
 
-test-matrix: $(addprefix matrix-,$(MATRIX_VERSIONS)) ## Sanity and the role/demo tests on every ansible-core version
+# Extra ansible-test sanity options for the matrix versions, e.g. MATRIX_SANITY_ARGS="--skip-test pylint" to save time.
+MATRIX_SANITY_ARGS ?=
+# Every version gets sanity and units; MATRIX_FULL_VERSIONS (the oldest and the newest) get everything.
+MATRIX_FULL_VERSIONS ?= 2.16 2.21
+test-matrix: $(addprefix matrix-,$(MATRIX_VERSIONS)) $(addprefix matrix-full-,$(MATRIX_FULL_VERSIONS)) ## The version matrix
 
 # --- docs, build, CI-only tools --------------------------------------------------------------------------------
 $(CI_VENV)/.stamp: requirements-ci.txt
@@ -184,16 +238,26 @@ clean: ## Remove build output (keeps the venvs)
 	rm -rf $(BUILD) tests/output .pytest_cache .ruff_cache $(DOCS_BUILD)
 
 # --- demo and benchmark ----------------------------------------------------------------------------------------
-# The demo uses the collection as users get it: built, then installed into a path of its own.
+# The demo uses the collection as users get it: built, then installed into a path of its own, with only what
+# running it needs (ansible-core, requests, idna) in a venv of its own: no test or lint tools.
+DEMO_VENV ?= .venv-demo
 DEMO_COLLECTIONS := $(abspath $(BUILD)/demo-collections)
+DEMO_ANSIBLE_CORE ?= ansible-core>=2.16,<2.22
 
 .PHONY: demo bench
 
-demo: venv build ## Build and install the collection, start a sandbox, run playbooks/demo.yml against it
-	rm -rf $(DEMO_COLLECTIONS)
-	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(VENV)/bin/ansible-galaxy collection install --offline --force \
-		-p $(DEMO_COLLECTIONS) $(BUILD)/vpsorg-domains-*.tar.gz
-	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(PY) tests/perf/run_demo.py
+$(DEMO_VENV)/.stamp: requirements.txt | python-check
+	@test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "$(DEMO_ANSIBLE_CORE)" -r requirements.txt
+	@touch $@
+
+demo: $(DEMO_VENV)/.stamp ## Build and install the collection, start a sandbox, run playbooks/demo.yml against it
+	@mkdir -p $(BUILD)
+	rm -rf $(DEMO_COLLECTIONS) $(BUILD)/demo-artifact
+	$(DEMO_VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD)/demo-artifact . >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(DEMO_VENV)/bin/ansible-galaxy collection install --offline --force \
+		-p $(DEMO_COLLECTIONS) $(BUILD)/demo-artifact/vpsorg-domains-*.tar.gz >/dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(DEMO_VENV)/bin/python tests/perf/run_demo.py
 
 bench: venv collection-link ## Time the portfolio role against a loop of vps_domain at 1000 domains (minutes)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) tests/perf/bench.py

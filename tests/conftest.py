@@ -26,7 +26,12 @@ COLLECTIONS_PATH = REPO_ROOT / ".build" / "collections"
 
 
 def link_collection() -> None:
-    """Link the work tree as ansible_collections/vpsorg/domains and make it importable (`make collection-link`)."""
+    """Link the work tree as ansible_collections/vpsorg/domains and make it importable (`make collection-link`).
+
+    Under ansible-test the tree already is .../ansible_collections/vpsorg/domains and importable: nothing to do.
+    """
+    if REPO_ROOT.parts[-3:] == ("ansible_collections", "vpsorg", "domains"):
+        return
     link = COLLECTIONS_PATH / "ansible_collections" / "vpsorg" / "domains"
     if not (link.is_symlink() and link.resolve() == REPO_ROOT):
         link.parent.mkdir(parents=True, exist_ok=True)
@@ -354,3 +359,17 @@ def make_self_signed_certificate(directory: Path) -> Tuple[Path, Path]:
 def self_signed_certificate(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Path]:
     """(certificate, key) PEM paths of one self-signed certificate for 127.0.0.1 and localhost."""
     return make_self_signed_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def clean_client_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Proxy, CA bundle and netrc settings of the machine running the tests must not leak into a client.
+
+    The client tests make it autouse in their directories' conftest.py.
+    """
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))

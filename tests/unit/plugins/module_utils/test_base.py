@@ -9,10 +9,10 @@ from typing import Any, Dict, Iterator
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.vpsorg.domains.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.vpsorg.domains.plugins.module_utils import _base
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import DEFAULT_API_URL, ApiClient, ApiError
+from ansible_collections.vpsorg.domains.tests.unit.module_args import patch_module_args
 
 ENV = {
     "api_token": "VPSORG_API_TOKEN",

@@ -14,7 +14,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiClient, RetryPolicy
 from ansible_collections.vpsorg.domains.plugins.modules import (
     vps_domain,
@@ -22,6 +21,7 @@ from ansible_collections.vpsorg.domains.plugins.modules import (
     vps_domain_transfer,
     vps_portfolio,
 )
+from ansible_collections.vpsorg.domains.tests.unit.module_args import patch_module_args
 from requests.adapters import BaseAdapter
 
 BASE = "http://127.0.0.1:9/api/v1"

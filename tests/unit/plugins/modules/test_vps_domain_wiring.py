@@ -8,11 +8,11 @@ import json
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.vpsorg.domains.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.vpsorg.domains.plugins.module_utils._base import connection_argument_spec
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
 from ansible_collections.vpsorg.domains.plugins.modules import vps_domain, vps_domain_info, vps_domain_transfer
+from ansible_collections.vpsorg.domains.tests.unit.module_args import patch_module_args
 
 CONNECTION = {"api_token": "unit-test-token", "api_url": "http://127.0.0.1:9/api/v1"}
 

@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.vpsorg.domains.plugins.module_utils._base import connection_argument_spec
 from ansible_collections.vpsorg.domains.plugins.modules import vps_domain, vps_domain_info
 
-COLLECTIONS_PATH = Path(__file__).resolve().parents[4] / ".build" / "collections"
+COLLECTIONS_PATH = Path(__file__).resolve().parents[2] / ".build" / "collections"
 ANSIBLE_DOC = Path(sys.executable).with_name("ansible-doc")
 
 # The public interface: option -> (type, default, aliases, choices). A change here breaks playbooks.

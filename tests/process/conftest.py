@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Tests that start processes (the sandbox server, ansible-doc): pytest runs them, ansible-test units does not."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(clean_client_environment: None) -> None:
+    """Proxy, CA bundle and netrc settings of the machine running the tests must not leak in (tests/conftest.py)."""
