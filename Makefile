@@ -45,7 +45,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_PATH)
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
-.PHONY: help venv collection-link test lint ruff pytest sanity ansible-lint changelog-lint docs-lint sandbox clean \
+.PHONY: help venv collection-link test lint ruff pytest pytest-drf sanity ansible-lint changelog-lint docs-lint sandbox clean \
 	test-matrix ci-venv docs changelog changelog-preview build galaxy-importer ee-create
 
 help: ## List the targets
@@ -63,7 +63,7 @@ collection-link:
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
-test: venv collection-link ruff pytest sanity ansible-lint changelog-lint docs-lint ## Run every test and check
+test: venv collection-link ruff pytest pytest-drf sanity ansible-lint changelog-lint docs-lint ## Run every test and check
 
 ruff: venv
 	$(VENV)/bin/ruff check .
@@ -73,6 +73,12 @@ ruff: venv
 pytest: venv collection-link
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "pytest collected no tests (PYTEST_ARGS='$(PYTEST_ARGS)')" >&2; fi; exit $$rc; }
+
+# The integration suite once more against the sandbox's drf profile (a stock Django REST Framework API:
+# string decimals, microsecond times, names kept as posted, newest first, upstream next links, DRF's errors).
+PYTEST_DRF_ARGS ?=
+pytest-drf: venv collection-link ## The integration tests against the sandbox's drf profile
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest --sandbox-profile drf tests/integration $(PYTEST_DRF_ARGS)
 
 $(ANSIBLE_TEST_CACHE)/.standin-stamp: tests/utils/get_pip_standin.py
 	@mkdir -p $(ANSIBLE_TEST_CACHE)
