@@ -164,6 +164,16 @@ class Profile:
         methods.add("OPTIONS")
         return ", ".join(method for method in _METHOD_ORDER if method in methods)
 
+    @staticmethod
+    def metadata() -> Dict[str, Any]:
+        """DRF's OPTIONS answer (SimpleMetadata) for a view."""
+        return {
+            "name": "Domain",
+            "description": "",
+            "renders": ["application/json"],
+            "parses": ["application/json"],
+        }
+
     def link_base(self, configured: Optional[str]) -> Optional[str]:
         """Where `next`/`previous` links point: the setting, else the profile's upstream (None: the request)."""
         if configured:

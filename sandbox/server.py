@@ -485,15 +485,21 @@ class Handler(BaseHTTPRequestHandler):
             if match is None:
                 continue
             profile = self._profile()
+            served = dict(handlers)
+            if profile.drf:
+                # Django answers HEAD with the GET view (the body left out); DRF answers OPTIONS with metadata.
+                if "GET" in served:
+                    served["HEAD"] = served["GET"]
+                served["OPTIONS"] = self._options
             if account is None:
                 answer = _reply(profile.unauthorized(token_given=self._token() is not None))
-            elif method not in handlers:
+            elif method not in served:
                 answer = _reply(profile.method_not_allowed(method, handlers))
             else:
                 body = _parse_json(raw) if method in ("POST", "PUT") else None
                 args = [int(group) for group in match.groups()]
                 try:
-                    answer = handlers[method](account, *args, body=body, query=query)
+                    answer = served[method](account, *args, body=body, query=query)
                 except ApiError as error:
                     answer = _json_error(profile.error(error))
             for name, value in profile.headers(handlers).items():
@@ -502,6 +508,10 @@ class Handler(BaseHTTPRequestHandler):
         return _reply(self._profile().no_route(path))
 
     # -- API endpoints --------------------------------------------------------------------------------
+    def _options(self, account: str, *ids: int, body: Any, query: str) -> Answer:
+        del account, ids, body, query
+        return Answer(200, self._profile().metadata())
+
     def _list(self, account: str, *, body: Any, query: str) -> Answer:
         del body
         params = dict(parse_qsl(query, keep_blank_values=True))

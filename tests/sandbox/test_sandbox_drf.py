@@ -260,6 +260,19 @@ def test_405_text_and_allow_header(sandbox: Any) -> None:
     assert sandbox.api("GET", "domains/101/")[2]["auto_renew"] is True  # the refused PATCH changed nothing
 
 
+def test_head_and_options_are_answered_as_django_and_drf_do(sandbox: Any) -> None:
+    _drf(sandbox)
+    status, headers, raw = _raw(sandbox, "HEAD", "/api/v1/domains/101/")
+    full = _raw(sandbox, "GET", "/api/v1/domains/101/")[2]
+    assert (status, raw, int(headers["Content-Length"])) == (200, b"", len(full))
+    status, _headers, body = sandbox.api("OPTIONS", "domains/")
+    assert status == 200
+    assert body["renders"] == ["application/json"]
+    assert sandbox.api("OPTIONS", "domains/", token=None)[0] == 401
+    sandbox.configure(profile="default")
+    assert sandbox.api("OPTIONS", "domains/")[0] == 405
+
+
 def test_every_api_answer_carries_drfs_headers(sandbox: Any) -> None:
     _drf(sandbox)
     _status, headers, _body = sandbox.api("GET", "domains/101/")
