@@ -167,6 +167,14 @@ class Sandbox:
     def log(self) -> str:
         return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
 
+    # -- what differs by profile -------------------------------------------------------------------
+    def api_time(self, text: str) -> str:
+        """How the API writes a stored time (ISO 8601, e.g. a seeded '2026-01-16T16:30:00Z') under this profile."""
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(datetime.timezone.utc)
+        if self.profile == "drf":
+            return moment.isoformat()
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
     # -- HTTP ---------------------------------------------------------------------------------------
     def _http(
         self,
