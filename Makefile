@@ -78,7 +78,8 @@ pytest: venv collection-link
 # string decimals, microsecond times, names kept as posted, newest first, upstream next links, DRF's errors).
 PYTEST_DRF_ARGS ?=
 pytest-drf: venv collection-link ## The integration tests against the sandbox's drf profile
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest --sandbox-profile drf tests/integration $(PYTEST_DRF_ARGS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest --sandbox-profile drf tests/integration \
+		tests/sandbox/test_sandbox_keepalive.py $(PYTEST_DRF_ARGS)
 
 $(ANSIBLE_TEST_CACHE)/.standin-stamp: tests/utils/get_pip_standin.py
 	@mkdir -p $(ANSIBLE_TEST_CACHE)

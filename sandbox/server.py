@@ -379,7 +379,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.close_connection or cut:
             self.send_header("Connection", "close")
         # Headers and body leave in one write (end_headers would send the headers alone first).
-        head = b"".join(getattr(self, "_headers_buffer", [])) + b"\r\n"
+        if self.request_version != "HTTP/0.9":
+            self._headers_buffer.append(b"\r\n")
+        head = b"".join(getattr(self, "_headers_buffer", []))
         self._headers_buffer = []
         if cut:
             self.close_connection = True
