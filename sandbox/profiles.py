@@ -26,6 +26,10 @@
 - JSON written as DRF writes it: compact, non-ASCII characters as they are (UTF-8), not \\u escapes.
 
 The control API, the journal, the ledger and the fault layer behave the same under both profiles.
+
+Choose with `python -m sandbox --profile drf`, or at run time with `POST /_sandbox/config {"profile": "drf"}`
+(`GET /_sandbox/config` shows it). `POST /_sandbox/reset` keeps the active profile, since a reset is about the
+data, not about which server is imitated; a reset body `{"profile": "default"}` switches as it resets.
 """
 
 from __future__ import annotations
