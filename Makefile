@@ -58,7 +58,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_PATH)
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
-.PHONY: help python-check venv collection-link units integration test lint ruff pytest sanity ansible-lint changelog-lint docs-lint sandbox clean \
+.PHONY: help python-check venv collection-link units integration test lint ruff pytest pytest-drf sanity ansible-lint changelog-lint docs-lint sandbox clean \
 	test-matrix ci-venv docs changelog changelog-preview build galaxy-importer ee-create
 
 help: ## List the targets
@@ -79,7 +79,7 @@ collection-link: ## Link the work tree as .build/collections/ansible_collections
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
-test: venv collection-link ruff pytest units integration sanity ansible-lint changelog-lint docs-lint ## Run every test and check
+test: venv collection-link ruff pytest pytest-drf units integration sanity ansible-lint changelog-lint docs-lint ## Run every test and check
 
 ruff: venv
 	$(VENV)/bin/ruff check .
@@ -89,6 +89,13 @@ ruff: venv
 pytest: venv collection-link
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "pytest collected no tests (PYTEST_ARGS='$(PYTEST_ARGS)')" >&2; fi; exit $$rc; }
+
+# The integration suite once more against the sandbox's drf profile (a stock Django REST Framework API:
+# string decimals, microsecond times, names kept as posted, newest first, upstream next links, DRF's errors).
+PYTEST_DRF_ARGS ?=
+pytest-drf: venv collection-link ## The integration tests against the sandbox's drf profile
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest --sandbox-profile drf tests/integration \
+		tests/sandbox/test_sandbox_keepalive.py $(PYTEST_DRF_ARGS)
 
 $(ANSIBLE_TEST_CACHE)/.standin-stamp: tests/utils/get_pip_standin.py
 	@mkdir -p $(ANSIBLE_TEST_CACHE)

@@ -10,6 +10,7 @@ import sys
 from types import FrameType
 from typing import List, Optional
 
+from .profiles import DRF_LINK_BASE, PROFILES
 from .server import API_PREFIX, CONTROL_PREFIX, SandboxServer, _is_loopback
 from .store import DEMO_TOKEN, Config, Store
 
@@ -19,6 +20,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m sandbox",
         description="A local server that speaks the VPS.org Domains API, with a control API under /_sandbox/ "
         "(reset, config, accounts, domains, requests journal, faults, ledger).",
+        epilog="Profiles: 'default' answers as the API contract describes; 'drf' as a stock Django REST Framework "
+        "app behind nginx (decimals as strings, times with microseconds and +00:00, names kept as posted, "
+        f"newest first, next links from the upstream host {DRF_LINK_BASE} unless --next-link-base, DRF's error "
+        'texts, nginx pages on 502/504). POST /_sandbox/config {"profile": ...} switches at run time; '
+        'POST /_sandbox/reset keeps the active profile unless its body names one ({"profile": ...}).',
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback unless --allow-remote)")
     parser.add_argument("--port", type=int, default=8080, help="port to bind; 0 picks a free one (default 8080)")
@@ -29,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--transfer-delay", type=float, default=30.0, help="seconds from transfer start to completion (default 30)"
+    )
+    parser.add_argument(
+        "--profile", choices=PROFILES, default="default", help="how answers are written (default: default)"
+    )
+    parser.add_argument(
+        "--next-link-base",
+        default=None,
+        help="http(s)://host[:port] that next/previous links point to (default: the request's host; drf: upstream)",
     )
     parser.add_argument("--tls-cert", default=None, help="PEM certificate: serve HTTPS (needs --tls-key)")
     parser.add_argument("--tls-key", default=None, help="PEM private key for --tls-cert")
@@ -52,6 +66,8 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.error("delays must be 0 or more seconds")
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
+    if args.next_link_base is not None and not args.next_link_base.startswith(("http://", "https://")):
+        parser.error("--next-link-base must be an http(s) URL such as http://web:8000")
     if args.allow_remote and not args.control_token:
         parser.error("--allow-remote needs --control-token")
     if not args.allow_remote and not _is_loopback(args.host):
@@ -68,7 +84,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     _check(parser, args)
     config = Config(
-        page_size=args.page_size, activation_delay=args.activation_delay, transfer_delay=args.transfer_delay
+        page_size=args.page_size,
+        activation_delay=args.activation_delay,
+        transfer_delay=args.transfer_delay,
+        next_link_base=args.next_link_base.rstrip("/") if args.next_link_base else None,
+        profile=args.profile,
     )
     tls = None
     if args.tls_cert:
@@ -97,6 +117,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"Token: {DEMO_TOKEN}", flush=True)
     print(f"Control API: {root}{CONTROL_PREFIX}/", flush=True)
     print(f"Store: {args.db or 'in memory'}", flush=True)
+    print(f"Profile: {args.profile}", flush=True)
     signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever(poll_interval=0.2)

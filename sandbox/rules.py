@@ -77,6 +77,11 @@ def iso(moment: Optional[datetime]) -> Optional[str]:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def stamp(moment: datetime) -> str:
+    """A stored time, to the microsecond as a database keeps it; answers write it the profile's way."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def iso_ms(moment: datetime) -> str:
     """Journal and ledger times, fine enough to order requests."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -20,12 +20,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .rules import ApiError, iso_ms, redact, utcnow, validate_registration, validate_transfer, validate_update
+from .profiles import Profile, Reply, profile_named
+from .rules import ApiError, iso_ms, redact, utcnow, validate_transfer, validate_update
 from .store import Store, checked_status
 
 API_PREFIX = "/api/v1"
 CONTROL_PREFIX = "/_sandbox"
-UNAUTHORIZED = {"detail": "Unauthorized - invalid or missing authentication token"}
 _MAX_BODY = 1 << 20
 _DOMAINS = re.compile(r"^/api/v1/domains/$")
 _DOMAIN = re.compile(r"^/api/v1/domains/(\d+)/$")
@@ -65,6 +65,11 @@ def _json_error(error: ApiError) -> Answer:
     return Answer(error.status, error.body, dict(error.headers))
 
 
+def _reply(reply: Reply) -> Answer:
+    status, body, headers, content_type = reply
+    return Answer(status, body, dict(headers), content_type)
+
+
 # -- faults ------------------------------------------------------------------------------------------
 @dataclass
 class Fault:
@@ -95,13 +100,14 @@ class Fault:
             return self.delay == "after_commit"
         return self.drop != "before_commit"
 
-    def answer(self) -> Answer:
+    def answer(self, profile: Profile) -> Answer:
+        if self.body is None:
+            # Without a body of its own, a fault answers as the active profile's server would.
+            return _reply(profile.fault(int(self.status or 500), self.retry_after))
         headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
         body = self.body
         content_type = self.content_type
-        if body is None:
-            body = {"detail": f"Injected fault: HTTP {self.status}."}
-        elif isinstance(body, str) and content_type is None:
+        if isinstance(body, str) and content_type is None:
             content_type = "text/plain; charset=utf-8"
         return Answer(int(self.status or 500), body, headers, content_type)
 
@@ -283,6 +289,9 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "VPSorgSandbox/1.0"
     sys_version = ""
     timeout = 120
+    # TCP_NODELAY on every accepted socket: with Nagle's algorithm a kept-alive connection's answers wait for
+    # the client's delayed ACK (about 40 ms each). _send also writes each answer in one piece.
+    disable_nagle_algorithm = True
     _handshake_failed = False
 
     def setup(self) -> None:
@@ -369,15 +378,18 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
         if self.close_connection or cut:
             self.send_header("Connection", "close")
-        self.end_headers()
+        # Headers and body leave in one write (end_headers would send the headers alone first).
+        if self.request_version != "HTTP/0.9":
+            self._headers_buffer.append(b"\r\n")
+        head = b"".join(getattr(self, "_headers_buffer", []))
+        self._headers_buffer = []
         if cut:
             self.close_connection = True
-            self.wfile.write(payload_out[: len(payload_out) // 2])
+            self.wfile.write(head + payload_out[: len(payload_out) // 2])
             self.wfile.flush()
             self._hard_close()
             return
-        if payload_out:
-            self.wfile.write(payload_out)
+        self.wfile.write(head + payload_out)
         self.wfile.flush()
 
     def _hard_close(self) -> None:
@@ -426,7 +438,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.delay == "after_commit" and fault.delay_ms:
             time.sleep(fault.delay_ms / 1000)
         if fault is not None and fault.status is not None:
-            answer = fault.answer()
+            answer = fault.answer(self._profile())
         status: Optional[int] = None
         try:
             if fault is not None and fault.drop in ("before_commit", "after_commit"):
@@ -450,11 +462,18 @@ class Handler(BaseHTTPRequestHandler):
                 }
             )
 
+    def _profile(self) -> Profile:
+        return profile_named(self.server.store.config.profile)
+
     def _serve_api(self, path: str, query: str, raw: bytes, account: Optional[str]) -> Answer:
+        profile = self._profile()
         try:
-            return self._route_api(path, query, raw, account)
+            answer = self._route_api(path, query, raw, account)
         except ApiError as error:
-            return _json_error(error)
+            answer = _json_error(profile.error(error))
+        if answer.content_type is None and answer.body is not None and not isinstance(answer.body, bytes):
+            answer.body = profile.encode(profile.render(answer.body))
+        return answer
 
     def _route_api(self, path: str, query: str, raw: bytes, account: Optional[str]) -> Answer:
         method = self.command
@@ -467,19 +486,34 @@ class Handler(BaseHTTPRequestHandler):
             match = pattern.match(path)
             if match is None:
                 continue
+            profile = self._profile()
+            served = dict(handlers)
+            if profile.drf:
+                # Django answers HEAD with the GET view (the body left out); DRF answers OPTIONS with metadata.
+                if "GET" in served:
+                    served["HEAD"] = served["GET"]
+                served["OPTIONS"] = self._options
             if account is None:
-                return Answer(401, dict(UNAUTHORIZED), {"WWW-Authenticate": 'Bearer realm="api"'})
-            handler = handlers.get(method)
-            if handler is None:
-                return Answer(
-                    405, {"detail": f'Method "{method}" not allowed.'}, {"Allow": ", ".join(sorted(handlers))}
-                )
-            body = _parse_json(raw) if method in ("POST", "PUT") else None
-            args = [int(group) for group in match.groups()]
-            return handler(account, *args, body=body, query=query)
-        return Answer(404, {"detail": "Not found."})
+                answer = _reply(profile.unauthorized(token_given=self._token() is not None))
+            elif method not in served:
+                answer = _reply(profile.method_not_allowed(method, handlers))
+            else:
+                body = _parse_json(raw) if method in ("POST", "PUT") else None
+                args = [int(group) for group in match.groups()]
+                try:
+                    answer = served[method](account, *args, body=body, query=query)
+                except ApiError as error:
+                    answer = _json_error(profile.error(error))
+            for name, value in profile.headers(handlers).items():
+                answer.headers.setdefault(name, value)
+            return answer
+        return _reply(self._profile().no_route(path))
 
     # -- API endpoints --------------------------------------------------------------------------------
+    def _options(self, account: str, *ids: int, body: Any, query: str) -> Answer:
+        del account, ids, body, query
+        return Answer(200, self._profile().metadata())
+
     def _list(self, account: str, *, body: Any, query: str) -> Answer:
         del body
         params = dict(parse_qsl(query, keep_blank_values=True))
@@ -492,7 +526,8 @@ class Handler(BaseHTTPRequestHandler):
             page = 0
         if page < 1:
             raise ApiError(404, {"detail": "Invalid page."})
-        count, results = self.server.store.list_domains(account, status, search, page)
+        newest_first = self._profile().newest_first()
+        count, results = self.server.store.list_domains(account, status, search, page, newest_first=newest_first)
         size = self.server.store.config.page_size
         last = max(1, -(-count // size))
         return Answer(
@@ -511,7 +546,7 @@ class Handler(BaseHTTPRequestHandler):
         if page > 1:
             pairs.append(("page", str(page)))
         path = urlsplit(self.path).path
-        base = self.server.store.config.next_link_base
+        base = self._profile().link_base(self.server.store.config.next_link_base)
         if base is None:
             scheme = "https" if self.server.tls else "http"
             host = self.headers.get("Host") or f"127.0.0.1:{self.server.port}"
@@ -520,7 +555,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _register(self, account: str, *, body: Any, query: str) -> Answer:
         del query
-        clean = validate_registration(body)
+        clean = self._profile().clean_registration(body)
         return Answer(201, self.server.store.register(account, clean))
 
     def _detail(self, account: str, domain_id: int, *, body: Any, query: str) -> Answer:
@@ -579,7 +614,7 @@ class Handler(BaseHTTPRequestHandler):
         parts = path[len(CONTROL_PREFIX) :].strip("/").split("/")
         resource, rest = parts[0], parts[1:]
         routes: Dict[Tuple[str, str], Callable[[], Answer]] = {
-            ("reset", "POST"): self._reset,
+            ("reset", "POST"): lambda: self._reset(body),
             ("config", "GET"): lambda: Answer(200, store.config.as_dict()),
             ("config", "POST"): lambda: self._configure(body),
             ("accounts", "GET"): lambda: Answer(200, store.accounts()),
@@ -611,11 +646,17 @@ class Handler(BaseHTTPRequestHandler):
             return Answer(405, {"detail": f'Method "{method}" not allowed.'})
         return Answer(404, {"detail": "Not found."})
 
-    def _reset(self) -> Answer:
+    def _reset(self, body: Any) -> Answer:
+        """Empty store, demo data, start config; the active profile stays unless the body names one."""
         server = self.server
+        if body is not None and (not isinstance(body, dict) or set(body) - {"profile"}):
+            raise ApiError(400, {"detail": 'Send nothing, or {"profile": "default" | "drf"}.'})
+        restore = {key: value for key, value in server.start_config.items() if key != "profile"}
+        restore.update(body or {})
+        server.store.config.update({key: value for key, value in restore.items() if key == "profile"})
         server.faults.clear()
         server.wait_idle(timeout=30)
-        server.store.config.update(server.start_config)
+        server.store.config.update(restore)
         return Answer(200, server.store.reset())
 
     def _configure(self, body: Any) -> Answer:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+from .profiles import DATE_KEYS, PROFILES, registry_key
 from .rules import (
     DOMAIN_STATUSES,
     MIN_TRANSFER_AGE_DAYS,
@@ -29,6 +30,7 @@ from .rules import (
     iso_ms,
     money,
     parse_time,
+    stamp,
     tld_of,
     utcnow,
 )
@@ -134,6 +136,7 @@ class Config:
     transfer_delay: float = 30.0
     expose_transfer_status: bool = True
     next_link_base: Optional[str] = None
+    profile: str = "default"
 
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -165,6 +168,11 @@ class Config:
                     errors[key] = ["Must be null or an http(s) URL such as 'http://host:port'."]
                 else:
                     clean[key] = value.rstrip("/") if value else None
+            elif key == "profile":
+                if value not in PROFILES:
+                    errors[key] = [f"One of: {', '.join(PROFILES)}."]
+                else:
+                    clean[key] = value
             else:
                 errors[key] = ["Unknown setting."]
         if errors:
@@ -180,7 +188,7 @@ def _dt(value: Optional[str]) -> Optional[datetime]:
 def _timer_iso(value: Optional[float]) -> Optional[str]:
     if value is None:
         return None
-    return iso(datetime.fromtimestamp(value, timezone.utc))
+    return stamp(datetime.fromtimestamp(value, timezone.utc))
 
 
 class Store:
@@ -191,6 +199,10 @@ class Store:
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
+        # Case-insensitive search beyond ASCII (SQLite's lower() folds ASCII only), and the registry's form of
+        # a stored name (a name kept as posted, Unicode included, is still one registration).
+        self._db.create_function("fold", 1, lambda text: text.lower() if isinstance(text, str) else text)
+        self._db.create_function("name_key", 1, lambda text: registry_key(text) if isinstance(text, str) else text)
         with self._lock:
             # WAL with NORMAL sync: a committed change survives the process being killed, without an fsync per
             # request (the journal writes one row per API call).
@@ -240,7 +252,7 @@ class Store:
             db.execute(
                 "UPDATE domains SET transfer_status = 'completed', registrar = ?, expiration_date = ?,"
                 " transfer_completed_at = ?, transfer_complete_at = NULL, updated_date = ? WHERE id = ?",
-                (REGISTRAR, iso(add_years(parse_time(row["expiration_date"]), 1)), done, done, row["id"]),
+                (REGISTRAR, stamp(add_years(parse_time(row["expiration_date"]), 1)), done, done, row["id"]),
             )
 
     # -- reset and demo data --------------------------------------------------------------------------
@@ -318,15 +330,15 @@ class Store:
 
     # -- API: domains ---------------------------------------------------------------------------------
     def list_domains(
-        self, account: str, status: Optional[str], search: Optional[str], page: int
+        self, account: str, status: Optional[str], search: Optional[str], page: int, *, newest_first: bool = False
     ) -> Tuple[int, List[Dict[str, Any]]]:
-        """One page (1-based) of the account's domains as list items, and the total count."""
+        """One page (1-based) of the account's domains as list items (oldest or newest first), and the count."""
         where, params = ["account = ?"], [account]
         if status is not None:
             where.append("status = ?")
             params.append(status)
         if search:
-            where.append("instr(lower(domain_name), ?) > 0")
+            where.append("instr(fold(domain_name), ?) > 0")
             params.append(search.lower())
         clause = " AND ".join(where)
         size = self.config.page_size
@@ -335,8 +347,9 @@ class Store:
             last = max(1, -(-count // size))
             if page > last:
                 raise ApiError(404, {"detail": "Invalid page."})
+            order = "DESC" if newest_first else "ASC"
             rows = db.execute(
-                f"SELECT * FROM domains WHERE {clause} ORDER BY id LIMIT ? OFFSET ?",
+                f"SELECT * FROM domains WHERE {clause} ORDER BY id {order} LIMIT ? OFFSET ?",
                 (*params, size, (page - 1) * size),
             ).fetchall()
         return count, [_list_item(row) for row in rows]
@@ -355,11 +368,12 @@ class Store:
     def register(self, account: str, clean: Dict[str, Any]) -> Dict[str, Any]:
         """Check availability and balance, charge, insert: one transaction, so a race gives one winner."""
         name, years = clean["domain_name"], clean["years"]
-        cost = PRICES_CENTS[tld_of(name)] * years
+        key = registry_key(name)
+        cost = PRICES_CENTS[tld_of(key)] * years
         now = utcnow()
         with self._tx() as db:
-            taken = db.execute("SELECT 1 FROM registry WHERE domain_name = ?", (name,)).fetchone()
-            if taken or db.execute("SELECT 1 FROM domains WHERE domain_name = ?", (name,)).fetchone():
+            taken = db.execute("SELECT 1 FROM registry WHERE domain_name = ?", (key,)).fetchone()
+            if taken or db.execute("SELECT 1 FROM domains WHERE name_key(domain_name) = ?", (key,)).fetchone():
                 raise ApiError(400, {"domain_name": [f"Domain '{name}' is already registered."]})
             self._charge(
                 db, account, name, kind="registration", cents=cost, now=now,
@@ -368,8 +382,8 @@ class Store:
             fields = {
                 "domain_name": name,
                 "status": "pending",
-                "registration_date": iso(now),
-                "expiration_date": iso(add_years(now, years)),
+                "registration_date": stamp(now),
+                "expiration_date": stamp(add_years(now, years)),
                 "auto_renew": clean["auto_renew"],
                 "privacy_protection": clean["privacy_protection"],
                 "nameservers": clean["nameservers"],
@@ -399,7 +413,7 @@ class Store:
                 values = [json.dumps(v) if key == "nameservers" else int(v) for key, v in real.items()]
                 db.execute(
                     f"UPDATE domains SET {sets}, updated_date = ? WHERE id = ?",
-                    (*values, iso(utcnow()), domain_id),
+                    (*values, stamp(utcnow()), domain_id),
                 )
             row = self._own(db, account, domain_id)
         item = _list_item(row)
@@ -417,7 +431,7 @@ class Store:
             db.execute("DELETE FROM domains WHERE id = ?", (domain_id,))
             db.execute(
                 "INSERT OR REPLACE INTO registry (domain_name, holder, state) VALUES (?, NULL, 'removed')",
-                (row["domain_name"],),
+                (registry_key(row["domain_name"]),),
             )
 
     def transfer(self, account: str, domain_id: int, auth_code: str, auto_renew: bool) -> Dict[str, Any]:
@@ -442,7 +456,7 @@ class Store:
                 )
             if row["locked"]:
                 raise ApiError(400, {"detail": f"{name} is locked; unlock it at the current registrar first."})
-            tld = tld_of(name)
+            tld = tld_of(registry_key(name))
             if tld not in PRICES_CENTS:
                 raise ApiError(400, {"detail": f"Transfers of .{tld} domains are not supported."})
             fee = PRICES_CENTS[tld]
@@ -451,18 +465,18 @@ class Store:
                 what=f"the transfer of {name} (including one year of renewal)",
             )  # fmt: skip
             due = now.timestamp() + self.config.transfer_delay
-            estimated = iso(datetime.fromtimestamp(due, timezone.utc))
+            estimated = stamp(datetime.fromtimestamp(due, timezone.utc))
             db.execute(
                 "UPDATE domains SET transfer_status = 'pending', transfer_initiated_at = ?, estimated_completion = ?,"
                 " transfer_completed_at = NULL, transfer_failure_reason = NULL, transfer_complete_at = ?,"
                 " auto_renew = ?, updated_date = ? WHERE id = ?",
-                (iso(now), estimated, due, int(auto_renew), iso(now), domain_id),
+                (stamp(now), estimated, due, int(auto_renew), stamp(now), domain_id),
             )
         return {
             "id": domain_id,
             "domain_name": name,
             "transfer_status": "pending",
-            "transfer_initiated_at": iso(now),
+            "transfer_initiated_at": stamp(now),
             "estimated_completion": estimated,
             "message": "Domain transfer initiated. Check your email for the authorization request. "
             "Transfer typically completes within 5-7 days.",
@@ -567,7 +581,7 @@ class Store:
             row = db.execute("SELECT * FROM domains WHERE id = ?", (domain_id,)).fetchone()
             db.execute(
                 "INSERT OR REPLACE INTO registry (domain_name, holder, state) VALUES (?, ?, 'held')",
-                (row["domain_name"], row["account"]),
+                (registry_key(row["domain_name"]), row["account"]),
             )
         return _stored(row)
 
@@ -585,24 +599,24 @@ class Store:
         filled: Dict[str, Any] = {}
         if row["transfer_status"] is not None:
             if not row["transfer_initiated_at"]:
-                filled["transfer_initiated_at"] = iso(now)
+                filled["transfer_initiated_at"] = stamp(now)
             if not row["estimated_completion"]:
-                filled["estimated_completion"] = iso(now + timedelta(seconds=self.config.transfer_delay))
+                filled["estimated_completion"] = stamp(now + timedelta(seconds=self.config.transfer_delay))
         if row["transfer_status"] == "completed" and not row["transfer_completed_at"]:
-            filled["transfer_completed_at"] = iso(now)
+            filled["transfer_completed_at"] = stamp(now)
         return filled
 
     def _insert_domain(self, db: sqlite3.Connection, account: str, fields: Dict[str, Any], now: datetime) -> int:
         """Insert a domain from checked stored fields, filling what is missing; the name joins the registry."""
         name = fields["domain_name"]
         registrar = fields.get("registrar", REGISTRAR)
-        registered = fields.get("registration_date", iso(ago(now, years=1)))
+        registered = fields.get("registration_date", stamp(ago(now, years=1)))
         row: Dict[str, Any] = {
             "account": account,
             "domain_name": name,
             "status": "active",
             "registration_date": registered,
-            "expiration_date": iso(add_years(now, 1)),
+            "expiration_date": stamp(add_years(now, 1)),
             "created_date": registered,
             "updated_date": registered,
             "auto_renew": True,
@@ -629,7 +643,8 @@ class Store:
         marks = ", ".join("?" for _column in columns)
         cursor = db.execute(f"INSERT INTO domains ({names}) VALUES ({marks})", tuple(columns.values()))
         db.execute(
-            "INSERT OR REPLACE INTO registry (domain_name, holder, state) VALUES (?, ?, 'held')", (name, account)
+            "INSERT OR REPLACE INTO registry (domain_name, holder, state) VALUES (?, ?, 'held')",
+            (registry_key(name), account),
         )
         return int(cursor.lastrowid)
 
@@ -718,6 +733,10 @@ def _stored(row: sqlite3.Row) -> Dict[str, Any]:
     data["nameservers"] = json.loads(data["nameservers"])
     for key in _TIMER_FIELDS:
         data[key] = _timer_iso(data[key])
+    for key in (*DATE_KEYS, *_TIMER_FIELDS):
+        # Stored to the microsecond; the control API shows whole seconds under every profile.
+        if data.get(key):
+            data[key] = iso(parse_time(data[key]))
     return data
 
 
@@ -787,7 +806,7 @@ def _check_stored_fields(fields: Dict[str, Any]) -> Dict[str, Any]:
             except ValueError:
                 errors[key] = ["An ISO 8601 date-time such as '2024-01-15T10:30:00Z' is required."]
             else:
-                clean[target] = value if key in _TIMER_FIELDS else iso(moment)
+                clean[target] = value if key in _TIMER_FIELDS else stamp(moment)
         elif not isinstance(value, str):
             errors[key] = ["A string is required."]
         else:
@@ -849,14 +868,14 @@ def _demo_domains(now: datetime) -> List[Dict[str, Any]]:
     ]
     domains = []
     for sample in samples:
-        registered = iso(ago(now, years=sample.pop("years_ago")))
+        registered = stamp(ago(now, years=sample.pop("years_ago")))
         sample.update(
             {
                 "status": "active",
                 "registration_date": registered,
                 "created_date": registered,
                 "updated_date": registered,
-                "expiration_date": iso(now + timedelta(days=sample.pop("expires"))),
+                "expiration_date": stamp(now + timedelta(days=sample.pop("expires"))),
             }
         )
         domains.append(sample)

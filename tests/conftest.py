@@ -55,6 +55,16 @@ START_CONFIG = {
 }
 _START_TIMEOUT = 20.0
 _DEFAULT = object()
+SANDBOX_PROFILES = ("default", "drf")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--sandbox-profile",
+        choices=SANDBOX_PROFILES,
+        default="default",
+        help="the sandbox profile the `sandbox` fixture serves: default, or drf (a stock Django REST Framework API)",
+    )
 
 
 class SandboxError(AssertionError):
@@ -64,8 +74,10 @@ class SandboxError(AssertionError):
 class Sandbox:
     """A sandbox server process on a free loopback port, with helpers for the control API and the API."""
 
-    def __init__(self, workdir: Path, extra_args: Tuple[str, ...] = ()) -> None:
+    def __init__(self, workdir: Path, extra_args: Tuple[str, ...] = (), profile: str = "default") -> None:
         self.workdir = workdir
+        # The profile a reset puts back (the process starts with it too).
+        self.profile = profile
         self.db_path = workdir / "sandbox.sqlite3"
         self.log_path = workdir / "sandbox.log"
         self.token = DEMO_TOKEN
@@ -103,6 +115,8 @@ class Sandbox:
             str(START_CONFIG["activation_delay"]),
             "--transfer-delay",
             str(START_CONFIG["transfer_delay"]),
+            "--profile",
+            self.profile,
             *self.extra_args,
         ]
 
@@ -158,6 +172,14 @@ class Sandbox:
     def log(self) -> str:
         return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
 
+    # -- what differs by profile -------------------------------------------------------------------
+    def api_time(self, text: str) -> str:
+        """How the API writes a stored time (ISO 8601, e.g. a seeded '2026-01-16T16:30:00Z') under this profile."""
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(datetime.timezone.utc)
+        if self.profile == "drf":
+            return moment.isoformat()
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
     # -- HTTP ---------------------------------------------------------------------------------------
     def _http(
         self,
@@ -192,7 +214,7 @@ class Sandbox:
         return payload
 
     def reset(self) -> None:
-        self._ok("POST", "reset")
+        self._ok("POST", "reset", {"profile": self.profile})
         self._ok("DELETE", "faults")
         self._ok("DELETE", "requests")
         self._ok("POST", "config", dict(START_CONFIG))
@@ -271,9 +293,15 @@ def _decode(raw: bytes, headers: Message) -> Any:
 
 
 @pytest.fixture(scope="session")
-def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+def sandbox_profile(pytestconfig: pytest.Config) -> str:
+    """The profile of the session's sandbox (`--sandbox-profile`): tests asserting profile-specific text ask it."""
+    return str(pytestconfig.getoption("--sandbox-profile"))
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(tmp_path_factory: pytest.TempPathFactory, sandbox_profile: str) -> Iterator[Sandbox]:
     """The sandbox as a real subprocess on a free 127.0.0.1 port with a file store (one per xdist worker)."""
-    server = Sandbox(tmp_path_factory.mktemp("sandbox"))
+    server = Sandbox(tmp_path_factory.mktemp("sandbox"), profile=sandbox_profile)
     server.start()
     try:
         yield server
@@ -289,16 +317,17 @@ def sandbox(sandbox_server: Sandbox) -> Sandbox:
 
 
 @pytest.fixture
-def start_sandbox(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
+def start_sandbox(tmp_path: Path, sandbox_profile: str) -> Iterator[Callable[..., Sandbox]]:
     """Start extra sandbox processes (own store, own free port), stopped after the test.
 
     `start_sandbox("--tls-cert", cert, "--tls-key", key, name="tls", ssl_context=ctx)` returns a started
-    `Sandbox` (same object API as `sandbox`); `ssl_context` is what its own calls trust over HTTPS.
+    `Sandbox` (same object API as `sandbox`); `ssl_context` is what its own calls trust over HTTPS. It serves
+    the session's `--sandbox-profile` unless `profile=` names another.
     """
     started: List[Sandbox] = []
 
-    def start(*extra_args: str, name: str = "private", ssl_context: Any = None) -> Sandbox:
-        server = Sandbox(tmp_path / name, tuple(extra_args))
+    def start(*extra_args: str, name: str = "private", ssl_context: Any = None, profile: str = "") -> Sandbox:
+        server = Sandbox(tmp_path / name, tuple(extra_args), profile=profile or sandbox_profile)
         server.ssl_context = ssl_context
         started.append(server)
         server.start()

@@ -200,12 +200,13 @@ def test_pending_seeded_with_dates_is_reported(sandbox, run_playbook):
     result = run.result(TASK)
     assert run.status(TASK) == "ok", result
     assert result["changed"] is False
+    # The times as the API wrote them (default: 2026-01-16T16:30:00Z, drf: 2026-01-16T16:30:00+00:00).
+    initiated, estimated = sandbox.api_time("2026-01-16T16:30:00Z"), sandbox.api_time("2026-01-23T16:30:00Z")
     assert result["msg"] == (
-        "a transfer of in-flight.org is pending (initiated 2026-01-16T16:30:00Z, "
-        "estimated completion 2026-01-23T16:30:00Z)"
+        f"a transfer of in-flight.org is pending (initiated {initiated}, estimated completion {estimated})"
     )
-    assert result["transfer"]["transfer_initiated_at"] == "2026-01-16T16:30:00Z"
-    assert result["transfer"]["estimated_completion"] == "2026-01-23T16:30:00Z"
+    assert result["transfer"]["transfer_initiated_at"] == initiated
+    assert result["transfer"]["estimated_completion"] == estimated
     assert writes(sandbox) == []
 
 

@@ -45,8 +45,12 @@ def test_help_lists_every_flag() -> None:
         "--tls-key",
         "--allow-remote",
         "--control-token",
+        "--profile",
+        "--next-link-base",
     ):
         assert flag in result.stdout
+    # What a reset does to the profile is part of the contract the help states.
+    assert "keeps the active profile" in " ".join(result.stdout.split())
 
 
 @pytest.mark.parametrize(
@@ -58,6 +62,8 @@ def test_help_lists_every_flag() -> None:
         (("--page-size", "0"), "--page-size"),
         (("--activation-delay", "-1"), "delays"),
         (("--port", "70000"), "--port"),
+        (("--profile", "flask"), "--profile"),
+        (("--next-link-base", "web:8000"), "--next-link-base"),
     ],
 )
 def test_bad_command_lines_are_refused(args: Tuple[str, ...], message: str) -> None:
