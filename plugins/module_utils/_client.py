@@ -14,10 +14,11 @@ import time
 import traceback
 from datetime import timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import canonical_name as _canonical_name
+from ansible_collections.vpsorg.domains.plugins.module_utils._pages import DEFAULT_CONCURRENCY, PageReader
 
 try:
     import requests
@@ -300,6 +301,9 @@ class ApiClient:
         self._jitter = jitter
         self._pause_lock = threading.Lock()
         self._paused_until = -math.inf
+        # What the client noticed without failing (e.g. next links re-based); modules add them to their warnings.
+        self.warnings: List[str] = []
+        self.on_warning: Optional[Callable[[str], None]] = None
 
         session = requests.Session()
         # trust_env stays on so proxy variables work; netrc cannot apply because session.auth is set.
@@ -340,20 +344,28 @@ class ApiClient:
         return ApiError(summary, method=method, path=path, secrets=(self._token,))
 
     def _follow_link(self, link: Any, current_url: str, method: str, path: str) -> str:
-        """A `next` link re-based on the configured origin; refused when it names another host."""
-        if not isinstance(link, str) or not link:
-            raise self._error("the API answered with an invalid next link", method, path)
-        parts = urlsplit(urljoin(current_url, link))
-        if parts.scheme and parts.scheme.lower() not in _DEFAULT_PORTS:
-            raise self._error(f"refused a next link that is not http(s): {_excerpt(link)}", method, path)
-        if parts.netloc and (parts.hostname or "").rstrip(".") != _origin_of(self.origin)[1]:
-            raise self._error(
-                f"refused a next link to another host: {_excerpt(link)} (api_url is {self.base_url})", method, path
-            )
-        base_path = urlsplit(self.base_url).path
-        if not parts.path.startswith(base_path):
-            raise self._error(f"refused a next link outside {base_path}: {_excerpt(link)}", method, path)
-        return self.origin + parts.path + (f"?{parts.query}" if parts.query else "")
+        """A `next` link on the configured origin: re-based (with a warning) when it names another host or path."""
+        del method
+        return self._page_reader().rebase(link, current_url, urlsplit(current_url).path, path)
+
+    def _page_reader(self, concurrency: int = 1) -> PageReader:
+        return PageReader(
+            lambda url: self._request("GET", url),
+            base_url=self.base_url,
+            error=lambda summary, path: self._error(summary, "GET", path),
+            warn=self._warn,
+            concurrency=concurrency,
+            page_cap=self._page_cap,
+        )
+
+    def _warn(self, text: str) -> None:
+        """Collect a warning once; modules surface `warnings` (create_client points `on_warning` at module.warn)."""
+        with self._pause_lock:
+            if text in self.warnings:
+                return
+            self.warnings.append(text)
+        if self.on_warning is not None:
+            self.on_warning(text)
 
     # -- the one request function --------------------------------------------------------------------------------
 
@@ -600,42 +612,20 @@ class ApiClient:
 
     # -- pagination ---------------------------------------------------------------------------------------------
 
-    def _get_all(self, path: str, params: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
-        url: Optional[str] = self._url(path, params)
-        seen_links = {url}
-        seen_ids = set()
-        items: List[Dict[str, Any]] = []
-        pages = 0
-        while url:
-            pages += 1
-            link_path = urlsplit(url).path
-            if pages > self._page_cap:
-                raise self._error(f"stopped after {self._page_cap} pages: the list never ends", "GET", link_path)
-            body = self._request("GET", url)
-            if isinstance(body, list):
-                results, next_link = body, None
-            elif isinstance(body, dict) and isinstance(body.get("results"), list):
-                results, next_link = body["results"], body.get("next")
-            else:
-                raise self._error("the API answered with an unexpected list shape", "GET", link_path)
-            for item in results:
-                if not isinstance(item, dict):
-                    raise self._error("the API answered with a list item that is not an object", "GET", link_path)
-                key = item.get("id")
-                if key is not None:
-                    if key in seen_ids:
-                        continue
-                    seen_ids.add(key)
-                items.append(item)
-            current, url = url, None
-            if next_link:
-                url = self._follow_link(next_link, current, "GET", link_path)
-                if url in seen_links:
-                    raise self._error(
-                        f"the API repeated the next link {_excerpt(url)}: stopped instead of looping", "GET", link_path
-                    )
-                seen_links.add(url)
-        return items
+    def _get_all(
+        self, path: str, params: Optional[Dict[str, Any]] = None, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> List[Dict[str, Any]]:
+        """Every item of a list (all pages): numbered pages `concurrency` at a time, other pages one by one."""
+        self._fit_pool(concurrency)
+        return self._page_reader(concurrency).read(self._url(path, params))
+
+    def _fit_pool(self, size: int) -> None:
+        """Keep a connection per page worker: a smaller pool would open and drop a connection per extra page."""
+        for prefix in ("https://", "http://"):
+            adapter = self.session.adapters.get(prefix)
+            if isinstance(adapter, HTTPAdapter) and getattr(adapter, "_pool_maxsize", size) < size:
+                self.session.mount(prefix, HTTPAdapter(pool_connections=1, pool_maxsize=size, max_retries=0))
+                adapter.close()
 
     # -- domains ------------------------------------------------------------------------------------------------
 
@@ -645,9 +635,11 @@ class ApiClient:
             raise ValueError(f"a domain id must be a positive integer, got {domain_id!r}")
         return f"domains/{int(domain_id)}/{suffix}"
 
-    def list_domains(self, *, status: Optional[str] = None, search: Optional[str] = None) -> List[Dict[str, Any]]:
-        """Every domain of the account (all pages), optionally filtered by the API."""
-        return self._get_all("domains/", {"status": status, "search": search})
+    def list_domains(
+        self, *, status: Optional[str] = None, search: Optional[str] = None, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> List[Dict[str, Any]]:
+        """Every domain of the account (all pages, numbered pages `concurrency` at a time), optionally filtered."""
+        return self._get_all("domains/", {"status": status, "search": search}, concurrency)
 
     def find_domains(self, canonical_name: str) -> List[Dict[str, Any]]:
         """The domains whose canonical name is exactly this one (0..n of them), by id."""
