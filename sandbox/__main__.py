@@ -11,7 +11,7 @@ from types import FrameType
 from typing import List, Optional
 
 from .server import API_PREFIX, CONTROL_PREFIX, SandboxServer, _is_loopback
-from .store import DEMO_TOKEN, Config, Store
+from .store import DEMO_TOKEN, MAX_LATENCY_MS, Config, Store
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--transfer-delay", type=float, default=30.0, help="seconds from transfer start to completion (default 30)"
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=0,
+        help="milliseconds added to every API answer, as a network round trip would (default 0)",
     )
     parser.add_argument("--tls-cert", default=None, help="PEM certificate: serve HTTPS (needs --tls-key)")
     parser.add_argument("--tls-key", default=None, help="PEM private key for --tls-cert")
@@ -50,6 +56,8 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.error("--page-size must be 1 or more")
     if args.activation_delay < 0 or args.transfer_delay < 0:
         parser.error("delays must be 0 or more seconds")
+    if not 0 <= args.latency_ms <= MAX_LATENCY_MS:
+        parser.error(f"--latency-ms must be from 0 to {MAX_LATENCY_MS}")
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
     if args.allow_remote and not args.control_token:
@@ -68,7 +76,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     _check(parser, args)
     config = Config(
-        page_size=args.page_size, activation_delay=args.activation_delay, transfer_delay=args.transfer_delay
+        page_size=args.page_size,
+        activation_delay=args.activation_delay,
+        transfer_delay=args.transfer_delay,
+        latency_ms=args.latency_ms,
     )
     tls = None
     if args.tls_cert:

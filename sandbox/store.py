@@ -125,6 +125,9 @@ NEXT_STEPS = [
 ]
 
 
+MAX_LATENCY_MS = 60000
+
+
 @dataclass
 class Config:
     """What the control API may change at run time."""
@@ -134,6 +137,8 @@ class Config:
     transfer_delay: float = 30.0
     expose_transfer_status: bool = True
     next_link_base: Optional[str] = None
+    # Added to every API answer (not the control API): a network round trip in front of the sandbox.
+    latency_ms: int = 0
 
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -165,6 +170,11 @@ class Config:
                     errors[key] = ["Must be null or an http(s) URL such as 'http://host:port'."]
                 else:
                     clean[key] = value.rstrip("/") if value else None
+            elif key == "latency_ms":
+                if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LATENCY_MS:
+                    errors[key] = [f"Must be an integer from 0 to {MAX_LATENCY_MS} (milliseconds)."]
+                else:
+                    clean[key] = value
             else:
                 errors[key] = ["Unknown setting."]
         if errors:
