@@ -338,7 +338,7 @@ def main() -> None:
     # One connection per worker, so the pool never waits for a free connection.
     client = create_client(module, pool_size=params["concurrency"])
     try:
-        account = client.list_domains()
+        account = client.list_domains(concurrency=params["concurrency"])
     except ApiError as error:
         fail_from_api_error(module, error, changed=False)
 
