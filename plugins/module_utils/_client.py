@@ -343,12 +343,7 @@ class ApiClient:
     def _error(self, summary: str, method: str, path: str) -> ApiError:
         return ApiError(summary, method=method, path=path, secrets=(self._token,))
 
-    def _follow_link(self, link: Any, current_url: str, method: str, path: str) -> str:
-        """A `next` link on the configured origin: re-based (with a warning) when it names another host or path."""
-        del method
-        return self._page_reader().rebase(link, current_url, urlsplit(current_url).path, path)
-
-    def _page_reader(self, concurrency: int = 1) -> PageReader:
+    def _page_reader(self, concurrency: int) -> PageReader:
         return PageReader(
             lambda url: self._request("GET", url),
             base_url=self.base_url,
