@@ -340,7 +340,7 @@ def import_times(rounds: int = 5) -> Dict[str, float]:
             "print(time.perf_counter() - started)"
         )
         times = []
-        for _ in range(rounds):
+        for _round in range(rounds):
             completed = subprocess.run(
                 [sys.executable, "-c", code],
                 cwd=str(collections),

@@ -37,10 +37,10 @@ def test_latency_is_configurable_checked_and_reset(sandbox: Any) -> None:
 
 
 def test_every_api_answer_waits_and_the_control_api_does_not(sandbox: Any) -> None:
-    fast = min(_timed(lambda: _list_once(sandbox)) for _ in range(3))
+    fast = min(_timed(lambda: _list_once(sandbox)) for _attempt in range(3))
     sandbox.configure(latency_ms=LATENCY_MS)
-    slow = [_timed(lambda: _list_once(sandbox)) for _ in range(3)]
-    control = min(_timed(sandbox.journal) for _ in range(3))
+    slow = [_timed(lambda: _list_once(sandbox)) for _attempt in range(3)]
+    control = min(_timed(sandbox.journal) for _attempt in range(3))
     # A lower bound: the delay is there on every answer (sleep never returns early).
     assert all(seconds >= LATENCY_MS / 1000 for seconds in slow), slow
     # The control API answers as the API did without the knob: faster than one delayed answer.
@@ -51,7 +51,7 @@ def test_every_api_answer_waits_and_the_control_api_does_not(sandbox: Any) -> No
 def test_concurrent_requests_wait_side_by_side(sandbox: Any) -> None:
     """8 requests at once take about one delay, not eight: no lock serialises the waiting."""
     sandbox.configure(latency_ms=LATENCY_MS)
-    single = min(_timed(lambda: _list_once(sandbox)) for _ in range(2))
+    single = min(_timed(lambda: _list_once(sandbox)) for _attempt in range(2))
     with ThreadPoolExecutor(max_workers=CONCURRENT) as pool:
         started = time.perf_counter()
         list(pool.map(lambda _index: _list_once(sandbox), range(CONCURRENT)))
@@ -68,7 +68,7 @@ def test_kept_alive_requests_carry_the_latency_and_no_more(sandbox: Any) -> None
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     times: List[float] = []
     try:
-        for _ in range(4):
+        for _attempt in range(4):
             started = time.perf_counter()
             connection.request("GET", parts.path + "/domains/", headers={"Authorization": f"Bearer {sandbox.token}"})
             response = connection.getresponse()
