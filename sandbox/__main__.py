@@ -12,7 +12,7 @@ from typing import List, Optional
 
 from .profiles import DRF_LINK_BASE, PROFILES
 from .server import API_PREFIX, CONTROL_PREFIX, SandboxServer, _is_loopback
-from .store import DEMO_TOKEN, Config, Store
+from .store import DEMO_TOKEN, MAX_LATENCY_MS, Config, Store
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="http(s)://host[:port] that next/previous links point to (default: the request's host; drf: upstream)",
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=0,
+        help="milliseconds added to every API answer, as a network round trip would (default 0)",
+    )
     parser.add_argument("--tls-cert", default=None, help="PEM certificate: serve HTTPS (needs --tls-key)")
     parser.add_argument("--tls-key", default=None, help="PEM private key for --tls-cert")
     parser.add_argument(
@@ -64,6 +70,8 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.error("--page-size must be 1 or more")
     if args.activation_delay < 0 or args.transfer_delay < 0:
         parser.error("delays must be 0 or more seconds")
+    if not 0 <= args.latency_ms <= MAX_LATENCY_MS:
+        parser.error(f"--latency-ms must be from 0 to {MAX_LATENCY_MS}")
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
     if args.next_link_base is not None and not args.next_link_base.startswith(("http://", "https://")):
@@ -89,6 +97,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         transfer_delay=args.transfer_delay,
         next_link_base=args.next_link_base.rstrip("/") if args.next_link_base else None,
         profile=args.profile,
+        latency_ms=args.latency_ms,
     )
     tls = None
     if args.tls_cert:

@@ -422,7 +422,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def _api(self, path: str, query: str, raw: bytes) -> None:
         with self.server.api_call():
+            self._network_latency()
             self._faulted_api(path, query, raw)
+
+    def _network_latency(self) -> None:
+        """Wait `latency_ms` in this connection's own thread, so concurrent requests wait side by side."""
+        latency_ms = self.server.store.config.latency_ms
+        if latency_ms > 0:
+            # Headers and body go out in separate writes: without this, Nagle's algorithm meeting the client's
+            # delayed ACK would add its own ~40 ms to the round trip being imitated.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            time.sleep(latency_ms / 1000)
 
     def _faulted_api(self, path: str, query: str, raw: bytes) -> None:
         """An API request through the fault layer, then into the journal."""

@@ -127,6 +127,9 @@ NEXT_STEPS = [
 ]
 
 
+MAX_LATENCY_MS = 60000
+
+
 @dataclass
 class Config:
     """What the control API may change at run time."""
@@ -137,6 +140,8 @@ class Config:
     expose_transfer_status: bool = True
     next_link_base: Optional[str] = None
     profile: str = "default"
+    # Added to every API answer (not the control API): a network round trip in front of the sandbox.
+    latency_ms: int = 0
 
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -171,6 +176,9 @@ class Config:
             elif key == "profile":
                 if value not in PROFILES:
                     errors[key] = [f"One of: {', '.join(PROFILES)}."]
+            elif key == "latency_ms":
+                if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LATENCY_MS:
+                    errors[key] = [f"Must be an integer from 0 to {MAX_LATENCY_MS} (milliseconds)."]
                 else:
                     clean[key] = value
             else:

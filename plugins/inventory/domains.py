@@ -159,6 +159,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if ca_path and not os.path.exists(ca_path):
             raise AnsibleParserError(f"{self.NAME}: ca_path: {ca_path!r} does not exist")
         client = self._client()
+        # What the client notices without failing (next links re-based behind a proxy) is shown as a warning.
+        client.on_warning = self.display.warning
         try:
             with client:
                 account = list_account(client, status=query["status"], search=query["search"])

@@ -57,7 +57,7 @@ def create_client(module: AnsibleModule, pool_size: int = 4) -> ApiClient:
     if params.get("api_timeout") is not None and params["api_timeout"] <= 0:
         module.fail_json(msg=f"api_timeout: must be a positive number of seconds, got {params['api_timeout']}")
     try:
-        return ApiClient(
+        client = ApiClient(
             api_token=params["api_token"],
             api_url=params["api_url"],
             validate_certs=params["validate_certs"],
@@ -67,7 +67,10 @@ def create_client(module: AnsibleModule, pool_size: int = 4) -> ApiClient:
         )
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    raise AssertionError("unreachable: fail_json exits")  # pragma: no cover
+        raise AssertionError("unreachable: fail_json exits") from None  # pragma: no cover
+    # What the client notices without failing (next links re-based) reaches the user as the module's warnings.
+    client.on_warning = module.warn
+    return client
 
 
 def fail_from_api_error(module: AnsibleModule, error: Exception, **result: Any) -> None:

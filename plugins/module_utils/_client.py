@@ -6,11 +6,10 @@ Every module imports `ApiClient`, `ApiError` and `OutcomeUnknown` from here.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
-from urllib.parse import quote, urljoin, urlsplit
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from urllib.parse import quote, urlsplit
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._http import (
-    _DEFAULT_PORTS,
     COLLECTION_VERSION,
     DEFAULT_API_URL,
     HAS_REQUESTS,
@@ -21,10 +20,10 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._http import (
     OutcomeUnknown,
     RetryPolicy,
     _excerpt,
-    _origin_of,
 )
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, display_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import canonical_name as _canonical_name
+from ansible_collections.vpsorg.domains.plugins.module_utils._pages import DEFAULT_CONCURRENCY, PageReader
 
 __all__ = [
     "COLLECTION_VERSION",
@@ -76,63 +75,35 @@ class ApiClient(HttpClient):
             raise ValueError("page_cap must be at least 1")
         super().__init__(api_token, api_url, **options)
         self._page_cap = page_cap
+        # What the client noticed without failing (e.g. next links re-based); modules add them to their warnings.
+        self.warnings: List[str] = []
+        self.on_warning: Optional[Callable[[str], None]] = None
 
     # -- pages ------------------------------------------------------------------------------------------------
 
-    def _follow_link(self, link: Any, current_url: str, method: str, path: str) -> str:
-        """A `next` link re-based on the configured origin; refused when it names another host."""
-        if not isinstance(link, str) or not link:
-            raise self._error("the API answered with an invalid next link", method, path)
-        parts = urlsplit(urljoin(current_url, link))
-        if parts.scheme and parts.scheme.lower() not in _DEFAULT_PORTS:
-            raise self._error(f"refused a next link that is not http(s): {_excerpt(link)}", method, path)
-        if parts.netloc and (parts.hostname or "").rstrip(".") != _origin_of(self.origin)[1]:
-            raise self._error(
-                f"refused a next link to another host: {_excerpt(link)} (api_url is {self.base_url})", method, path
-            )
-        base_path = urlsplit(self.base_url).path
-        if not parts.path.startswith(base_path):
-            raise self._error(f"refused a next link outside {base_path}: {_excerpt(link)}", method, path)
-        return self.origin + parts.path + (f"?{parts.query}" if parts.query else "")
+    def _get_all(
+        self, path: str, params: Optional[Dict[str, Any]] = None, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> List[Dict[str, Any]]:
+        """Every item of a list (all pages): numbered pages `concurrency` at a time, other pages one by one."""
+        self.fit_pool(concurrency)
+        reader = PageReader(
+            lambda url: self._request("GET", url),
+            base_url=self.base_url,
+            error=lambda summary, page_path: self._error(summary, "GET", page_path),
+            warn=self._warn,
+            concurrency=concurrency,
+            page_cap=self._page_cap,
+        )
+        return reader.read(self._url(path, params))
 
-    # -- pagination ---------------------------------------------------------------------------------------------
-
-    def _get_all(self, path: str, params: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
-        url: Optional[str] = self._url(path, params)
-        seen_links = {url}
-        seen_ids = set()
-        items: List[Dict[str, Any]] = []
-        pages = 0
-        while url:
-            pages += 1
-            link_path = urlsplit(url).path
-            if pages > self._page_cap:
-                raise self._error(f"stopped after {self._page_cap} pages: the list never ends", "GET", link_path)
-            body = self._request("GET", url)
-            if isinstance(body, list):
-                results, next_link = body, None
-            elif isinstance(body, dict) and isinstance(body.get("results"), list):
-                results, next_link = body["results"], body.get("next")
-            else:
-                raise self._error("the API answered with an unexpected list shape", "GET", link_path)
-            for item in results:
-                if not isinstance(item, dict):
-                    raise self._error("the API answered with a list item that is not an object", "GET", link_path)
-                key = item.get("id")
-                if key is not None:
-                    if key in seen_ids:
-                        continue
-                    seen_ids.add(key)
-                items.append(item)
-            current, url = url, None
-            if next_link:
-                url = self._follow_link(next_link, current, "GET", link_path)
-                if url in seen_links:
-                    raise self._error(
-                        f"the API repeated the next link {_excerpt(url)}: stopped instead of looping", "GET", link_path
-                    )
-                seen_links.add(url)
-        return items
+    def _warn(self, text: str) -> None:
+        """Collect a warning once; modules surface it (create_client points `on_warning` at module.warn)."""
+        with self._pause_lock:
+            if text in self.warnings:
+                return
+            self.warnings.append(text)
+        if self.on_warning is not None:
+            self.on_warning(text)
 
     # -- domains ------------------------------------------------------------------------------------------
 
@@ -159,9 +130,12 @@ class ApiClient(HttpClient):
             )
         return answer
 
-    def list_domains(self, *, status: Optional[str] = None, search: Optional[str] = None) -> List[Dict[str, Any]]:
-        """Every domain of the account (all pages), optionally filtered by the API; each item has a usable id."""
-        items = self._get_all("domains/", {"status": status, "search": search})
+    def list_domains(
+        self, *, status: Optional[str] = None, search: Optional[str] = None, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> List[Dict[str, Any]]:
+        """Every domain of the account (all pages, numbered pages `concurrency` at a time), optionally filtered by
+        the API; each item has a usable id."""
+        items = self._get_all("domains/", {"status": status, "search": search}, concurrency)
         page_path = self._path_of("domains/")
         for item in items:
             _require_id(item, page_path)

@@ -400,6 +400,14 @@ class HttpClient:
         session.mount("http://", adapter)
         self.session = session
 
+    def fit_pool(self, size: int) -> None:
+        """Keep a connection per concurrent worker: a smaller pool opens and drops a connection per extra request."""
+        for prefix in ("https://", "http://"):
+            adapter = self.session.adapters.get(prefix)
+            if isinstance(adapter, HTTPAdapter) and getattr(adapter, "_pool_maxsize", size) < size:
+                self.session.mount(prefix, HTTPAdapter(pool_connections=1, pool_maxsize=size, max_retries=0))
+                adapter.close()
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
 

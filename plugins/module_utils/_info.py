@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import inspect
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional
 
@@ -19,11 +18,8 @@ READ_CONCURRENCY = 4
 
 
 def list_account(client: Any, *, status: Optional[str] = None, search: Optional[str] = None) -> List[Dict[str, Any]]:
-    """Every domain of the account (all pages), optionally filtered by the API; pages concurrently when possible."""
-    kwargs: Dict[str, Any] = {"status": status, "search": search}
-    if "concurrency" in inspect.signature(client.list_domains).parameters:
-        kwargs["concurrency"] = READ_CONCURRENCY
-    return client.list_domains(**kwargs)
+    """Every domain of the account (all pages, numbered pages concurrently), optionally filtered by the API."""
+    return client.list_domains(status=status, search=search, concurrency=READ_CONCURRENCY)
 
 
 def check_info_request(params: Dict[str, Any]) -> Dict[str, Any]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import fnmatch
-import inspect
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -653,15 +652,6 @@ def portfolio_request(params: Mapping[str, Any]) -> PortfolioRequest:
     )
 
 
-def _list_account(client: Any, concurrency: int) -> List[Dict[str, Any]]:
-    """Every domain of the account, reading numbered pages `concurrency` at a time where the client can."""
-    try:
-        accepts = "concurrency" in inspect.signature(client.list_domains).parameters
-    except (TypeError, ValueError):  # pragma: no cover - a callable without a signature
-        accepts = False
-    return client.list_domains(concurrency=concurrency) if accepts else client.list_domains()
-
-
 class PortfolioTask:
     """Carries out one PortfolioRequest with a client: read once, plan, check the limits, then write.
 
@@ -697,7 +687,7 @@ class PortfolioTask:
 
     def run(self) -> Dict[str, Any]:
         request = self.request
-        account = _list_account(self.client, request.concurrency)
+        account = self.client.list_domains(concurrency=request.concurrency)
         plan = plan_portfolio(
             request.policy,
             account,

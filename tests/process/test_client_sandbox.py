@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Tuple
 
 import pytest
@@ -76,12 +78,82 @@ def test_all_pages_are_read_with_the_user_agent(sandbox: Any) -> None:
     assert {entry["account"] for entry in entries} == {"demo"}
 
 
-def test_a_next_link_to_another_host_is_refused(sandbox: Any) -> None:
-    sandbox.configure(page_size=1, next_link_base="http://elsewhere.example:8080")
-    client, _sleeps = client_for(sandbox)
-    with pytest.raises(ApiError, match="refused a next link to another host"):
-        client.list_domains()
-    assert len(journal(sandbox, 1)) == 1
+class _ConnectionRecorder:
+    """A second loopback port that records every connection made to it (and answers none)."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.connections = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                connection, _address = self.socket.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            connection.close()
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(5)
+        self.socket.close()
+
+
+def test_next_links_to_another_host_are_rebased_and_that_host_is_never_contacted(sandbox: Any) -> None:
+    """Behind a proxy without forwarded-host settings: read on api_url's host, one warning, nothing sent elsewhere."""
+    elsewhere = _ConnectionRecorder()
+    try:
+        sandbox.configure(page_size=1, next_link_base=f"http://127.0.0.1:{elsewhere.port}/upstream")
+        client, _sleeps = client_for(sandbox)
+        seen: List[str] = []
+        client.on_warning = seen.append
+        names = [item["domain_name"] for item in client.list_domains()]
+    finally:
+        elsewhere.close()
+    assert sorted(names) == DEMO_NAMES
+    assert elsewhere.connections == 0
+    entries = journal(sandbox, 4)
+    assert sorted((entry["path"], entry["query"].get("page", "1")) for entry in entries) == [
+        ("/api/v1/domains/", "1"),
+        ("/api/v1/domains/", "2"),
+        ("/api/v1/domains/", "3"),
+        ("/api/v1/domains/", "4"),
+    ]
+    assert {entry["account"] for entry in entries} == {"demo"}
+    assert seen == client.warnings
+    assert len(seen) == 1
+    assert f"http://127.0.0.1:{elsewhere.port}/upstream/api/v1/domains/" in seen[0]
+    assert sandbox.token not in seen[0]
+
+
+def test_a_large_account_is_read_concurrently_whole_and_in_page_order(sandbox: Any) -> None:
+    sandbox.add_account("large", "large-account-token", "100.00")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        seeded = list(
+            pool.map(
+                lambda index: sandbox.seed_domain(account="large", domain_name=f"large-{index:04d}.com"), range(1000)
+            )
+        )
+    sandbox.configure(page_size=100)
+    sandbox.clear_journal()
+    client, _sleeps = client_for(sandbox, token="large-account-token")
+    items = client.list_domains()
+    assert [item["id"] for item in items] == sorted(domain["id"] for domain in seeded)
+    entries = journal(sandbox, 10)
+    assert len(entries) == 10
+    assert sorted(int(entry["query"].get("page", 1)) for entry in entries) == list(range(1, 11))
+    assert {(entry["method"], entry["path"], entry["status"]) for entry in entries} == {
+        ("GET", "/api/v1/domains/", 200)
+    }
+    assert client.warnings == []
 
 
 def test_find_domains_is_exact(sandbox: Any) -> None:

@@ -112,6 +112,7 @@ def test_reset_restores_demo_data_and_start_config(sandbox: Any) -> None:
         "expose_transfer_status": True,
         "next_link_base": None,
         "profile": sandbox.profile,
+        "latency_ms": 0,
     }
     assert sandbox.api("GET", "domains/", token="gone-token")[0] == 401
     assert sandbox.api("GET", "domains/101/")[2]["domain_name"] == "example-shop.com"

@@ -867,6 +867,7 @@ def page(ids: List[int], next_link: Optional[str], count: Optional[int] = None) 
 
 
 def test_pagination_follows_next_and_drops_duplicate_ids() -> None:
+    """One page after another (concurrency 1, the sequential mode): duplicates across pages are dropped."""
     client, adapter, _clock = make_client(
         [
             page([1, 2], f"{BASE}/domains/?page=2&status=active", 5),
@@ -874,7 +875,7 @@ def test_pagination_follows_next_and_drops_duplicate_ids() -> None:
             page([4, 1, 5], None, 5),
         ]
     )
-    items = client.list_domains(status="active")
+    items = client.list_domains(status="active", concurrency=1)
     assert [item["id"] for item in items] == [1, 2, 3, 4, 5]
     assert [s.url for s in adapter.sent] == [
         f"{BASE}/domains/?status=active",
@@ -909,11 +910,11 @@ def test_relative_next_link_is_followed() -> None:
 @pytest.mark.parametrize(
     ("link", "problem"),
     [
-        ("https://evil.test/api/v1/domains/?page=2", "another host"),
-        ("https://api.test.evil.test/api/v1/domains/?page=2", "another host"),
-        ("https://api.test/admin/export/?page=2", "outside /api/v1/"),
         ("ftp://api.test/api/v1/domains/?page=2", "not http(s)"),
+        ("javascript:alert(1)", "not http(s)"),
+        ("file:///etc/passwd?page=2", "not http(s)"),
         (42, "invalid next link"),
+        ("   ", "invalid next link"),
     ],
 )
 def test_bad_next_links_are_refused(link: Any, problem: str) -> None:
@@ -922,6 +923,65 @@ def test_bad_next_links_are_refused(link: Any, problem: str) -> None:
         client.list_domains()
     assert problem in str(caught.value)
     assert len(adapter.sent) == 1
+    assert client.warnings == []
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://evil.test/api/v1/domains/?page=2",
+        "https://api.test.evil.test/api/v1/domains/?page=2",
+        "http://web:8000/api/v1/domains/?page=2",
+        "//evil.test/api/v1/domains/?page=2",
+        "https://api.test/admin/export/?page=2",
+        "/domains/?page=2",
+    ],
+)
+def test_next_links_to_another_host_or_path_are_rebased_on_the_list_path_with_one_warning(link: str) -> None:
+    """Behind a proxy: the link's query on api_url's list path; the token never leaves api_url's host."""
+    client, adapter, _clock = make_client(
+        [
+            page([1], link, 3),
+            page([2], link.replace("page=2", "page=3"), 3),
+            page([3], None, 3),
+        ]
+    )
+    assert [item["id"] for item in client.list_domains(concurrency=1)] == [1, 2, 3]
+    assert [s.url for s in adapter.sent] == [
+        f"{BASE}/domains/",
+        f"{BASE}/domains/?page=2",
+        f"{BASE}/domains/?page=3",
+    ]
+    assert all(s.headers["Authorization"] == f"Bearer {TOKEN}" for s in adapter.sent)
+    where = link.split("?", maxsplit=1)[0]
+    assert client.warnings == [
+        f"the API's next links point at {where}; followed them on api_url's host instead "
+        "(https://api.test/api/v1/domains/, the same query): the API may be behind a proxy that does not pass "
+        "its public address on"
+    ]
+
+
+def test_a_rebased_link_keeps_its_filters_and_reaches_module_warn_once() -> None:
+    client, adapter, _clock = make_client(
+        [
+            page([1], "http://web:8000/api/v1/domains/?page=2&status=active", 3),
+            page([2], "http://web:8000/api/v1/domains/?page=3&status=active", 3),
+            page([3], None, 3),
+        ]
+    )
+    seen: List[str] = []
+    client.on_warning = seen.append
+    assert len(client.list_domains(status="active")) == 3
+    assert sorted(s.url for s in adapter.sent) == sorted(
+        [
+            f"{BASE}/domains/?status=active",
+            f"{BASE}/domains/?page=2&status=active",
+            f"{BASE}/domains/?page=3&status=active",
+        ]
+    )
+    assert len(seen) == 1
+    assert "http://web:8000/api/v1/domains/" in seen[0]
+    assert client.warnings == seen
 
 
 def test_repeated_next_link_stops_the_loop() -> None:

@@ -36,25 +36,18 @@ class Client:
         self.account = account
         self.calls: List[tuple] = []
 
-    def list_domains(self, *, status: Optional[str] = None, search: Optional[str] = None) -> List[Dict[str, Any]]:
-        self.calls.append(("list", status, search))
-        return list(self.account)
-
-
-class ConcurrentClient(Client):
-    def list_domains(  # type: ignore[override]
+    def list_domains(
         self, *, status: Optional[str] = None, search: Optional[str] = None, concurrency: int = 1
     ) -> List[Dict[str, Any]]:
         self.calls.append(("list", status, search, concurrency))
         return list(self.account)
 
 
-def test_pages_are_read_concurrently_when_the_client_can():
-    plain, concurrent = Client([]), ConcurrentClient([])
-    list_account(plain, status="active")
-    list_account(concurrent, search="x")
-    assert plain.calls == [("list", "active", None)]
-    assert concurrent.calls == [("list", None, "x", 4)]
+def test_pages_are_read_four_at_a_time():
+    client = Client([])
+    list_account(client, status="active")
+    list_account(client, search="x")
+    assert client.calls == [("list", "active", None, 4), ("list", None, "x", 4)]
 
 
 @pytest.mark.parametrize(
@@ -91,7 +84,7 @@ def test_as_policy_returns_the_policy_and_where_it_came_from():
     }
     assert result["warnings"] == []
     assert result["changed"] is False
-    assert client.calls == [("list", None, None)]
+    assert client.calls == [("list", None, None, 4)]
 
 
 def test_without_as_policy_there_is_no_policy():

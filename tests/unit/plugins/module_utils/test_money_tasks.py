@@ -29,7 +29,7 @@ class FakeClient:
         self.calls: List[tuple] = []
         self.next_id = 500
 
-    def list_domains(self):
+    def list_domains(self, *, concurrency=4):
         self.calls.append(("list_domains",))
         return [dict(domain) for domain in self.domains]
 

@@ -152,13 +152,7 @@ RUNS = {
 }
 
 
-# The page reader (ApiClient._get_all) drops repeated ids before list_domains checks each item with _require_id,
-# and an id that is a JSON object cannot be compared that way; the page reader calls _require_id itself once it
-# moves to _pages.py. Strict: these cases fail loudly as soon as they pass, so the mark is removed then.
-_PAGE_READER_GAP = pytest.mark.xfail(
-    strict=True, raises=(AssertionError, TypeError), reason="the page reader compares ids before checking them"
-)
-WORLDS = [pytest.param(name, marks=_PAGE_READER_GAP) if name == "container id" else name for name in sorted(ODD)]
+WORLDS = sorted(ODD)
 
 
 @pytest.mark.parametrize("world_name", WORLDS)

@@ -50,7 +50,7 @@ class FakeClient:
         self._maybe_fail()
         return [domain for domain in self.domains if domain["domain_name"] == name]
 
-    def list_domains(self, *, status=None, search=None):
+    def list_domains(self, *, status=None, search=None, concurrency=4):
         self.calls.append(("list_domains", status, search))
         self._maybe_fail()
         return [
