@@ -176,6 +176,8 @@ class Config:
             elif key == "profile":
                 if value not in PROFILES:
                     errors[key] = [f"One of: {', '.join(PROFILES)}."]
+                else:
+                    clean[key] = value
             elif key == "latency_ms":
                 if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LATENCY_MS:
                     errors[key] = [f"Must be an integer from 0 to {MAX_LATENCY_MS} (milliseconds)."]
