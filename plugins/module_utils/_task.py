@@ -7,6 +7,20 @@ from typing import Any, Dict, Optional
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
 
+# The bounds of the look-up after a write whose answer was lost (see lookup_grace).
+MIN_GRACE = 10
+MAX_GRACE = 120
+_DEFAULT_API_TIMEOUT = 30
+
+
+def lookup_grace(api_timeout: Any) -> int:
+    """How long a task looks for the outcome of a write whose answer was lost: 2 x api_timeout, 10 to 120 s."""
+    # The server may still be working on the request when the client gave up waiting for its answer; twice the
+    # time one request may take covers that, the bounds keep a tiny timeout useful and a huge one finite.
+    usable = isinstance(api_timeout, (int, float)) and not isinstance(api_timeout, bool)
+    timeout = api_timeout if usable else _DEFAULT_API_TIMEOUT
+    return int(min(max(2 * timeout, MIN_GRACE), MAX_GRACE))
+
 
 class TaskError(Exception):
     """A task that failed: `msg` says why and what to do.

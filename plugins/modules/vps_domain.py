@@ -296,7 +296,13 @@ failure:
       type: dict
 """
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._base import create_client, create_module, run_module
+from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
+    create_client,
+    create_module,
+    run_module,
+    settings_argument_spec,
+    task_options,
+)
 from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
     DomainRequest,
     DomainTask,
@@ -315,10 +321,7 @@ ARGUMENT_SPEC = {
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
     "allow_registration": {"type": "bool", "default": False},
     "years": {"type": "int"},
-    "auto_renew": {"type": "bool"},
-    "privacy_protection": {"type": "bool"},
-    "locked": {"type": "bool"},
-    "nameservers": {"type": "list", "elements": "str"},
+    **settings_argument_spec(),
     "wait": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 900},
     "max_cost": {"type": "float"},
@@ -354,10 +357,7 @@ def main() -> None:
 
     def task() -> dict:
         request = _request(module.params)
-        client = create_client(module)
-        # An unclear registration is looked up for as long as one request may take on the server.
-        grace = module.params["api_timeout"]
-        return DomainTask(client, request, check_mode=module.check_mode, grace_seconds=grace).run()
+        return DomainTask(create_client(module), request, **task_options(module)).run()
 
     run_module(module, task)
 

@@ -283,7 +283,12 @@ diff:
 
 from typing import Any, Dict
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._base import create_client, create_module, run_module
+from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
+    create_client,
+    create_module,
+    run_module,
+    task_options,
+)
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import check_budget, price_table
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import canonical_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
@@ -291,7 +296,6 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import (
     TransferRequest,
     TransferTask,
     check_auth_code,
-    grace_seconds,
 )
 
 ARGUMENT_SPEC: Dict[str, Any] = {
@@ -331,9 +335,7 @@ def main() -> None:
         request = _request(module.params)
         # Ansible masks the value as given; the trimmed value that is sent is masked as well.
         module.no_log_values.add(request.auth_code)
-        client = create_client(module)
-        grace = grace_seconds(module.params["api_timeout"])
-        return TransferTask(client, request, check_mode=module.check_mode, grace=grace).run()
+        return TransferTask(create_client(module), request, **task_options(module)).run()
 
     run_module(module, task)
 
