@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private to vpsorg.domains: the one error type of a task (what every module_utils task raises to fail)."""
+"""Private to vpsorg.domains: the one error type of a task, and how long a task looks for a lost write's outcome."""
 
 from __future__ import annotations
 

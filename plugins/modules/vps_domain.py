@@ -20,7 +20,8 @@ description:
     domain. When one name matches several domains in the account, the task fails and lists their ids.
   - Registering a domain costs money. The registration request is sent at most once per run; when its
     outcome is unclear (a timeout, a dropped connection, a server error) the module looks the name up in
-    the account and reports what it finds instead of sending it again.
+    the account for a grace period (twice O(api_timeout), at least 10 and at most 120 seconds) and reports
+    what it finds instead of sending it again.
   - A run with nothing to change sends a single request (the name lookup) when the lookup fits on one page.
 author:
   - vpsorg.domains maintainers (@vpsorg)

@@ -114,6 +114,9 @@ options:
       - What to do with domains listed in O(domains) that are not in the account.
       - V(true) registers them with their settings (registration costs money; the registration request is
         sent at most once per domain and run). The transfer lock is set by an update after the registration.
+      - When the answer to a registration is unclear (a timeout, a dropped connection, a server error), the
+        name is looked up in the account for a grace period (twice O(api_timeout), at least 10 and at most
+        120 seconds) instead of sending the request again.
       - V(false) reports them in RV(missing) and fails the task after the other domains were handled.
     type: bool
     default: false
