@@ -11,7 +11,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiE
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import _id_order as id_order
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import amount, estimate, usd
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError, lookup_grace
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError
 
 # The on/off settings of a domain, in the order they are shown.
 BOOL_SETTINGS = ("auto_renew", "privacy_protection", "locked")
@@ -427,30 +427,13 @@ class DomainRequest:
         self.wait_timeout = wait_timeout
 
 
-class DomainTask:
+class DomainTask(Task):
     """Carries out one DomainRequest with a client: reads, plans, then writes only outside check mode.
 
     Every method returns the task's result (changed, domain, diff, and registration or warnings where they
     apply) or raises DomainError with what the task returns on failure. ApiError escapes only before anything
     was changed.
     """
-
-    def __init__(
-        self,
-        client: Any,
-        request: DomainRequest,
-        *,
-        check_mode: bool = False,
-        grace_seconds: float = lookup_grace(None),
-        sleep: Sleep = time.sleep,
-        clock: Clock = time.monotonic,
-    ) -> None:
-        self.client = client
-        self.request = request
-        self.check_mode = check_mode
-        self.grace_seconds = grace_seconds
-        self.sleep = sleep
-        self.clock = clock
 
     def run(self) -> Dict[str, Any]:
         current = single_match(self.client.find_domains(self.request.name), self.request.name)

@@ -37,7 +37,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
     canonical_name,
     canonical_nameservers,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError, lookup_grace
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError, lookup_grace
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import expires_within
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import expiry_entry as _expiry_facts
 
@@ -654,27 +654,12 @@ def _list_account(client: Any, concurrency: int) -> List[Dict[str, Any]]:
     return client.list_domains(concurrency=concurrency) if accepts else client.list_domains()
 
 
-class PortfolioTask:
+class PortfolioTask(Task):
     """Carries out one PortfolioRequest with a client: read once, plan, check the limits, then write.
 
     `run()` returns the module's result (with `warnings` and `diff`) or raises TaskError with the whole report;
     ApiError escapes only when reading the account failed, before anything was sent.
     """
-
-    def __init__(
-        self,
-        client: Any,
-        request: PortfolioRequest,
-        *,
-        check_mode: bool = False,
-        grace_seconds: float = lookup_grace(None),
-        now: Optional[datetime] = None,
-    ) -> None:
-        self.client = client
-        self.request = request
-        self.check_mode = check_mode
-        self.grace_seconds = grace_seconds
-        self.now = now
 
     def _report(self, plan: PortfolioPlan) -> Dict[str, Any]:
         request = self.request

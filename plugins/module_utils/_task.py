@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+import time
+from datetime import datetime
+from typing import Any, Callable, Dict, Optional
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
 
@@ -42,3 +44,35 @@ class TaskError(Exception):
         if self.api_error is not None:
             result["failure"] = self.api_error.to_failure()
         return result
+
+
+class Task:
+    """The shape of every task that may write: the client, the validated request, and how to run.
+
+    `run()` returns the module's result (with `warnings` and `diff` where it has them) or raises TaskError;
+    ApiError escapes only before anything was changed. `grace_seconds` is how long the outcome of a write whose
+    answer was lost is looked up (see lookup_grace); `sleep`, `clock` and `now` are replaced only by tests.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        request: Any,
+        *,
+        check_mode: bool = False,
+        grace_seconds: float = lookup_grace(None),
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        now: Optional[datetime] = None,
+    ) -> None:
+        self.client = client
+        self.request = request
+        self.check_mode = check_mode
+        self.grace_seconds = grace_seconds
+        self.sleep = sleep
+        self.clock = clock
+        self.now = now
+
+    def run(self) -> Dict[str, Any]:
+        """The module's result; raises TaskError to fail."""
+        raise NotImplementedError

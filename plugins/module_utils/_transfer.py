@@ -16,7 +16,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils import _money
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown
 from ansible_collections.vpsorg.domains.plugins.module_utils._domain import several_matches
 from ansible_collections.vpsorg.domains.plugins.module_utils._http import redact, redact_text
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError, lookup_grace
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import parse_api_time
 
 VPS_REGISTRAR = "VPS.org"
@@ -333,35 +333,16 @@ class TransferRequest:
         return f"TransferRequest({self.name!r}, auth_code=<hidden>)"
 
 
-class TransferTask:
+class TransferTask(Task):
     """One run of vps_domain_transfer: find the domain, decide, check the budget, send the request at most once.
 
     `run()` returns the result (msg, changed, transfer, domain, diff, warnings) or raises TaskError; nothing it
     returns or raises carries the auth code. ApiError escapes only from the look-up, before anything was sent.
     """
 
-    def __init__(
-        self,
-        client: Any,
-        request: TransferRequest,
-        *,
-        check_mode: bool = False,
-        grace_seconds: float = lookup_grace(None),
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        now: Optional[datetime] = None,
-    ) -> None:
-        self.client = client
-        self.request = request
-        self.check_mode = check_mode
-        self.grace_seconds = grace_seconds
-        self.sleep = sleep
-        self.clock = clock
-        self.now = now
-        self.warnings: List[str] = []
-
     def run(self) -> Dict[str, Any]:
         secrets = self.request.secrets
+        self.warnings: List[str] = []
         try:
             result = self._run()
         except TaskError as error:
