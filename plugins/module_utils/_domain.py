@@ -9,8 +9,19 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import _id_order as id_order
-from ansible_collections.vpsorg.domains.plugins.module_utils._money import amount, estimate, usd
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
+from ansible_collections.vpsorg.domains.plugins.module_utils._money import (
+    amount,
+    check_budget,
+    estimate,
+    price_table,
+    usd,
+)
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
+    InvalidValue,
+    canonical_name,
+    canonical_nameservers,
+    check_years,
+)
 from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError
 
 # The on/off settings of a domain, in the order they are shown.
@@ -425,6 +436,29 @@ class DomainRequest:
         self.years = years
         self.wait = wait
         self.wait_timeout = wait_timeout
+
+
+def domain_request(params: Mapping[str, Any]) -> DomainRequest:
+    """The validated request from vps_domain's options; InvalidValue names the option that is wrong."""
+    nameservers = params["nameservers"]
+    if params["wait_timeout"] < 0:
+        raise InvalidValue("wait_timeout", params["wait_timeout"], "must be 0 or more", "a valid number of seconds")
+    return DomainRequest(
+        canonical_name(params["name"], option="name"),
+        state=params["state"],
+        settings=desired_settings(
+            auto_renew=params["auto_renew"],
+            privacy_protection=params["privacy_protection"],
+            locked=params["locked"],
+            nameservers=None if nameservers is None else canonical_nameservers(nameservers, option="nameservers"),
+        ),
+        allow_registration=params["allow_registration"],
+        years=None if params["years"] is None else check_years(params["years"], option="years"),
+        wait=params["wait"],
+        wait_timeout=params["wait_timeout"],
+        max_cost=check_budget("max_cost", params["max_cost"]),
+        prices=price_table(params["prices"], "prices"),
+    )
 
 
 class DomainTask(Task):

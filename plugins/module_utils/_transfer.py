@@ -16,6 +16,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils import _money
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown
 from ansible_collections.vpsorg.domains.plugins.module_utils._domain import several_matches
 from ansible_collections.vpsorg.domains.plugins.module_utils._http import redact, redact_text
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import canonical_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import parse_api_time
 
@@ -331,6 +332,28 @@ class TransferRequest:
 
     def __repr__(self) -> str:
         return f"TransferRequest({self.name!r}, auth_code=<hidden>)"
+
+
+def transfer_request(params: Mapping[str, Any]) -> TransferRequest:
+    """The validated request from the module's options; InvalidValue names a wrong option, TaskError a bad auth code.
+
+    The auth code is never shown, not even in the error.
+    """
+    name = canonical_name(params["name"], option="name")
+    try:
+        auth_code = check_auth_code(params["auth_code"])
+    except ValueError as error:
+        raise TaskError(str(error)) from None
+    return TransferRequest(
+        name,
+        auth_code,
+        auto_renew=params["auto_renew"],
+        restart_failed=params["restart_failed"],
+        force=params["force"],
+        max_cost=_money.check_budget("max_cost", params["max_cost"]),
+        prices=_money.price_table(params["prices"], "prices"),
+        secrets=(params["auth_code"],),
+    )
 
 
 class TransferTask(Task):

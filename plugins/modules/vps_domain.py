@@ -304,18 +304,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
     settings_argument_spec,
     task_options,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
-    DomainRequest,
-    DomainTask,
-    desired_settings,
-)
-from ansible_collections.vpsorg.domains.plugins.module_utils._money import check_budget, price_table
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
-    InvalidValue,
-    canonical_name,
-    canonical_nameservers,
-    check_years,
-)
+from ansible_collections.vpsorg.domains.plugins.module_utils._domain import DomainTask, domain_request
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True, "aliases": ["domain_name"]},
@@ -330,34 +319,11 @@ ARGUMENT_SPEC = {
 }
 
 
-def _request(params: dict) -> DomainRequest:
-    """The validated request; InvalidValue names the option that is wrong."""
-    nameservers = params["nameservers"]
-    if params["wait_timeout"] < 0:
-        raise InvalidValue("wait_timeout", params["wait_timeout"], "must be 0 or more", "a valid number of seconds")
-    return DomainRequest(
-        canonical_name(params["name"], option="name"),
-        state=params["state"],
-        settings=desired_settings(
-            auto_renew=params["auto_renew"],
-            privacy_protection=params["privacy_protection"],
-            locked=params["locked"],
-            nameservers=None if nameservers is None else canonical_nameservers(nameservers, option="nameservers"),
-        ),
-        allow_registration=params["allow_registration"],
-        years=None if params["years"] is None else check_years(params["years"], option="years"),
-        wait=params["wait"],
-        wait_timeout=params["wait_timeout"],
-        max_cost=check_budget("max_cost", params["max_cost"]),
-        prices=price_table(params["prices"], "prices"),
-    )
-
-
 def main() -> None:
     module = create_module(ARGUMENT_SPEC, supports_check_mode=True)
 
     def task() -> dict:
-        request = _request(module.params)
+        request = domain_request(module.params)
         return DomainTask(create_client(module), request, **task_options(module)).run()
 
     run_module(module, task)

@@ -289,14 +289,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
     run_module,
     task_options,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._money import check_budget, price_table
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import canonical_name
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
-from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import (
-    TransferRequest,
-    TransferTask,
-    check_auth_code,
-)
+from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import TransferTask, transfer_request
 
 ARGUMENT_SPEC: Dict[str, Any] = {
     "name": {"type": "str", "required": True, "aliases": ["domain_name"]},
@@ -309,30 +302,11 @@ ARGUMENT_SPEC: Dict[str, Any] = {
 }
 
 
-def _request(params: Dict[str, Any]) -> TransferRequest:
-    """The validated request; InvalidValue names a wrong option, TaskError a malformed auth code (never shown)."""
-    name = canonical_name(params["name"], option="name")
-    try:
-        auth_code = check_auth_code(params["auth_code"])
-    except ValueError as error:
-        raise TaskError(str(error)) from None
-    return TransferRequest(
-        name,
-        auth_code,
-        auto_renew=params["auto_renew"],
-        restart_failed=params["restart_failed"],
-        force=params["force"],
-        max_cost=check_budget("max_cost", params["max_cost"]),
-        prices=price_table(params["prices"], "prices"),
-        secrets=(params["auth_code"],),
-    )
-
-
 def main() -> None:
     module = create_module(ARGUMENT_SPEC, supports_check_mode=True)
 
     def task() -> Dict[str, Any]:
-        request = _request(module.params)
+        request = transfer_request(module.params)
         # Ansible masks the value as given; the trimmed value that is sent is masked as well.
         module.no_log_values.add(request.auth_code)
         return TransferTask(create_client(module), request, **task_options(module)).run()

@@ -12,9 +12,11 @@ import yaml
 from ansible_collections.vpsorg.domains.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.vpsorg.domains.plugins.module_utils import _base
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import DEFAULT_API_URL, ApiClient, ApiError
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import BOOL_SETTINGS, SETTINGS
+from ansible_collections.vpsorg.domains.plugins.module_utils._domain import BOOL_SETTINGS, SETTINGS, DomainTask
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue
+from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import PortfolioTask
 from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError, lookup_grace
+from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import TransferTask
 from ansible_collections.vpsorg.domains.tests.unit.module_args import patch_module_args
 
 ENV = {
@@ -236,10 +238,6 @@ def test_doc_fragment_documents_the_connection_spec() -> None:
 
 
 def test_every_writing_task_has_the_one_shape() -> None:
-    from ansible_collections.vpsorg.domains.plugins.module_utils._domain import DomainTask
-    from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import PortfolioTask
-    from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import TransferTask
-
     for task_class in (DomainTask, PortfolioTask, TransferTask):
         assert issubclass(task_class, Task)
         assert "__init__" not in vars(task_class), f"{task_class.__name__} builds itself like every task"
