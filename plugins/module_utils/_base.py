@@ -15,8 +15,9 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._client import (
     ApiClient,
     ApiError,
 )
+from ansible_collections.vpsorg.domains.plugins.module_utils._domain import BOOL_SETTINGS
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import HAS_IDNA, IDNA_IMPORT_ERROR, InvalidValue
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError, lookup_grace
 
 
 def connection_argument_spec() -> Dict[str, Dict[str, Any]]:
@@ -34,6 +35,13 @@ def connection_argument_spec() -> Dict[str, Dict[str, Any]]:
         "ca_path": {"type": "path", "fallback": (env_fallback, ["VPSORG_CA_PATH"])},
         "api_timeout": {"type": "int", "default": 30, "fallback": (env_fallback, ["VPSORG_API_TIMEOUT"])},
     }
+
+
+def settings_argument_spec() -> Dict[str, Dict[str, Any]]:
+    """The options of a domain's settings: vps_domain's own, and vps_portfolio's settings and domains suboptions."""
+    spec: Dict[str, Dict[str, Any]] = {setting: {"type": "bool"} for setting in BOOL_SETTINGS}
+    spec["nameservers"] = {"type": "list", "elements": "str"}
+    return spec
 
 
 def create_module(argument_spec: Dict[str, Any], **kwargs: Any) -> AnsibleModule:
@@ -73,11 +81,9 @@ def create_client(module: AnsibleModule, pool_size: int = 4) -> ApiClient:
     return client
 
 
-def fail_from_api_error(module: AnsibleModule, error: Exception, **result: Any) -> None:
-    """Fail the module with the error's message and, for an API error, its structured `failure`."""
-    if isinstance(error, ApiError):
-        module.fail_json(msg=str(error), failure=error.to_failure(), **result)
-    module.fail_json(msg=str(error), **result)
+def task_options(module: AnsibleModule) -> Dict[str, Any]:
+    """The keyword arguments of a task that writes: check mode, and the grace period after an unclear answer."""
+    return {"check_mode": module.check_mode, "grace_seconds": lookup_grace(module.params["api_timeout"])}
 
 
 def run_module(module: AnsibleModule, task: Callable[[], Dict[str, Any]]) -> None:
@@ -93,7 +99,10 @@ def run_module(module: AnsibleModule, task: Callable[[], Dict[str, Any]]) -> Non
     except InvalidValue as error:
         module.fail_json(msg=str(error))
     except TaskError as error:
-        module.fail_json(**error.to_result())
+        result = error.to_result()
+        for warning in result.pop("warnings", ()):  # a failed run warns as a run that succeeded does
+            module.warn(warning)
+        module.fail_json(**result)
     except ApiError as error:
         module.fail_json(msg=str(error), failure=error.to_failure())
     except Exception as error:  # the one place a defect becomes a readable failure

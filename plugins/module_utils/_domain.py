@@ -8,12 +8,26 @@ import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown
-from ansible_collections.vpsorg.domains.plugins.module_utils._money import amount, estimate, usd
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import _id_order as id_order
+from ansible_collections.vpsorg.domains.plugins.module_utils._money import (
+    amount,
+    check_budget,
+    estimate,
+    price_table,
+    usd,
+)
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
+    InvalidValue,
+    canonical_name,
+    canonical_nameservers,
+    check_years,
+)
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError
 
-# The settings a user can manage on a domain, in the order they are shown.
-SETTINGS = ("auto_renew", "privacy_protection", "locked", "nameservers")
+# The on/off settings of a domain, in the order they are shown.
+BOOL_SETTINGS = ("auto_renew", "privacy_protection", "locked")
+# The settings a user can manage on a domain (vps_domain, vps_portfolio, the policy), in the order they are shown.
+SETTINGS = (*BOOL_SETTINGS, "nameservers")
 # What API.md documents as the defaults of a registration when a field is not sent.
 REGISTRATION_DEFAULTS = {"auto_renew": True, "privacy_protection": True}
 # The fields shown in diff mode: enough to recognise the domain and every managed setting.
@@ -56,14 +70,26 @@ def nameserver_set(values: Optional[Iterable[Any]]) -> frozenset:
     return frozenset(nameserver_key(value) for value in values or ())
 
 
+def by_id(domains: Iterable[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
+    """The domains lowest id first: numeric ids in numeric order, any other id after them (as the client sorts)."""
+    return sorted(domains, key=id_order)
+
+
+def several_matches(name: str, domains: Iterable[Mapping[str, Any]], consequence: str) -> Tuple[str, List[Any]]:
+    """The message and the ids, lowest first, for a name that several domains of the account share."""
+    ids = [domain.get("id") for domain in by_id(domains)]
+    return f"{name} matches several domains in the account (ids {', '.join(map(str, ids))}); {consequence}", ids
+
+
 def single_match(matches: List[Dict[str, Any]], name: str) -> Optional[Dict[str, Any]]:
     """The one domain of the account with this name, None when there is none; fails when there are several."""
     if len(matches) > 1:
-        ids = ", ".join(str(match.get("id")) for match in sorted(matches, key=lambda match: str(match.get("id"))))
-        raise DomainError(
-            f"{name} matches several domains in the account (ids {ids}); which one is meant is unclear, so "
-            "nothing was changed: remove the duplicates in the VPS.org panel"
+        msg, _ids = several_matches(
+            name,
+            matches,
+            "which one is meant is unclear, so nothing was changed: remove the duplicates in the VPS.org panel",
         )
+        raise DomainError(msg)
     return matches[0] if matches else None
 
 
@@ -412,30 +438,36 @@ class DomainRequest:
         self.wait_timeout = wait_timeout
 
 
-class DomainTask:
+def domain_request(params: Mapping[str, Any]) -> DomainRequest:
+    """The validated request from vps_domain's options; InvalidValue names the option that is wrong."""
+    nameservers = params["nameservers"]
+    if params["wait_timeout"] < 0:
+        raise InvalidValue("wait_timeout", params["wait_timeout"], "must be 0 or more", "a valid number of seconds")
+    return DomainRequest(
+        canonical_name(params["name"], option="name"),
+        state=params["state"],
+        settings=desired_settings(
+            auto_renew=params["auto_renew"],
+            privacy_protection=params["privacy_protection"],
+            locked=params["locked"],
+            nameservers=None if nameservers is None else canonical_nameservers(nameservers, option="nameservers"),
+        ),
+        allow_registration=params["allow_registration"],
+        years=None if params["years"] is None else check_years(params["years"], option="years"),
+        wait=params["wait"],
+        wait_timeout=params["wait_timeout"],
+        max_cost=check_budget("max_cost", params["max_cost"]),
+        prices=price_table(params["prices"], "prices"),
+    )
+
+
+class DomainTask(Task):
     """Carries out one DomainRequest with a client: reads, plans, then writes only outside check mode.
 
     Every method returns the task's result (changed, domain, diff, and registration or warnings where they
     apply) or raises DomainError with what the task returns on failure. ApiError escapes only before anything
     was changed.
     """
-
-    def __init__(
-        self,
-        client: Any,
-        request: DomainRequest,
-        *,
-        check_mode: bool = False,
-        grace_seconds: float = 30,
-        sleep: Sleep = time.sleep,
-        clock: Clock = time.monotonic,
-    ) -> None:
-        self.client = client
-        self.request = request
-        self.check_mode = check_mode
-        self.grace_seconds = grace_seconds
-        self.sleep = sleep
-        self.clock = clock
 
     def run(self) -> Dict[str, Any]:
         current = single_match(self.client.find_domains(self.request.name), self.request.name)

@@ -10,6 +10,7 @@ import re
 from datetime import datetime
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from ansible_collections.vpsorg.domains.plugins.module_utils._domain import by_id, several_matches
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import tld_of
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import display_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import account_name
@@ -75,11 +76,8 @@ def hosts_of(
             by_name.setdefault(account_name(dict(domain)), []).append(domain)
     hosts, warnings = [], []
     for name in sorted(by_name):
-        found = sorted(by_name[name], key=lambda domain: (len(str(domain.get("id"))), str(domain.get("id"))))
+        found = by_id(by_name[name])
         if len(found) > 1:
-            ids = ", ".join(str(domain.get("id")) for domain in found)
-            warnings.append(
-                f"{name} matches several domains in the account (ids {ids}); the host is id {found[0]['id']}"
-            )
+            warnings.append(several_matches(name, found, f"the host is id {found[0]['id']}")[0])
         hosts.append((name, found[0]))
     return hosts, warnings

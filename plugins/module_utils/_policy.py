@@ -20,9 +20,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Dict, Iterable, List, Mapping, Tuple
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import nameserver_set
+from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
+    BOOL_SETTINGS,
+    SETTINGS,
+    by_id,
+    nameserver_set,
+    several_matches,
+)
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_nameservers
-from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import BOOL_SETTINGS, SETTINGS, account_name
+from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import account_name
 
 # The value a tie between true and false goes to: the one that protects the domain.
 PROTECTIVE = {"auto_renew": True, "locked": True, "privacy_protection": True}
@@ -65,14 +71,15 @@ def _unique_by_name(account: Iterable[Mapping[str, Any]]) -> Tuple[List[Tuple[st
     warnings = []
     unique = []
     for name in sorted(by_name):
-        found = sorted(by_name[name], key=lambda domain: (len(str(domain.get("id"))), str(domain.get("id"))))
+        found = by_id(by_name[name])
         if len(found) > 1:
-            ids = ", ".join(str(domain.get("id")) for domain in found)
-            warnings.append(
-                f"{name} matches several domains in the account (ids {ids}); the policy lists it once, with the "
-                f"settings of id {found[0].get('id')}, and the portfolio run will report it until the duplicates "
-                "are removed in the VPS.org panel"
+            msg, _ids = several_matches(
+                name,
+                found,
+                f"the policy lists it once, with the settings of id {found[0].get('id')}, and the portfolio run will "
+                "report it until the duplicates are removed in the VPS.org panel",
             )
+            warnings.append(msg)
         unique.append((name, found[0]))
     return unique, warnings
 

@@ -10,10 +10,12 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
 from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
+    SETTINGS,
     DomainError,
     plan_update,
     register_domain_safely,
     registration_body,
+    several_matches,
 )
 from ansible_collections.vpsorg.domains.plugins.module_utils._findings import find_all
 from ansible_collections.vpsorg.domains.plugins.module_utils._forecast import (
@@ -34,17 +36,13 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
     canonical_name,
     canonical_nameservers,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError, lookup_grace
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import expires_within
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import expiry_entry as _expiry_facts
 
-BOOL_SETTINGS = ("auto_renew", "locked", "privacy_protection")
-SETTINGS = (*BOOL_SETTINGS, "nameservers")
 STATUSES = ("active", "pending", "expired", "locked")
 DEFAULT_STATUSES = ("active",)
 MAX_CONCURRENCY = 32
-# How long a registration with an unclear answer is looked for in the account before it is reported unknown.
-REGISTRATION_GRACE_SECONDS = 30.0
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -288,16 +286,10 @@ def _skip(name: str, domain: Optional[Dict[str, Any]], reason: str) -> Dict[str,
 
 
 def _ambiguous(name: str, found: List[Dict[str, Any]]) -> DomainChange:
-    ids = ", ".join(str(domain.get("id")) for domain in found)
-    return DomainChange(
-        name,
-        None,
-        "none",
-        before={},
-        after={},
-        error=f"{name} matches several domains in the account (ids {ids}); which one is meant is unclear, so "
-        "it was left alone: remove the duplicates in the VPS.org panel",
+    msg, _ids = several_matches(
+        name, found, "which one is meant is unclear, so it was left alone: remove the duplicates in the VPS.org panel"
     )
+    return DomainChange(name, None, "none", before={}, after={}, error=msg)
 
 
 def plan_portfolio(
@@ -463,7 +455,7 @@ def apply_changes(
     client: Any,
     plan: PortfolioPlan,
     concurrency: int,
-    grace_seconds: float = REGISTRATION_GRACE_SECONDS,
+    grace_seconds: float = lookup_grace(None),
     max_spend: Optional[float] = None,
 ) -> None:
     """Send every write of the plan from at most `concurrency` threads sharing one client.
@@ -652,27 +644,12 @@ def portfolio_request(params: Mapping[str, Any]) -> PortfolioRequest:
     )
 
 
-class PortfolioTask:
+class PortfolioTask(Task):
     """Carries out one PortfolioRequest with a client: read once, plan, check the limits, then write.
 
     `run()` returns the module's result (with `warnings` and `diff`) or raises TaskError with the whole report;
     ApiError escapes only when reading the account failed, before anything was sent.
     """
-
-    def __init__(
-        self,
-        client: Any,
-        request: PortfolioRequest,
-        *,
-        check_mode: bool = False,
-        grace_seconds: float = REGISTRATION_GRACE_SECONDS,
-        now: Optional[datetime] = None,
-    ) -> None:
-        self.client = client
-        self.request = request
-        self.check_mode = check_mode
-        self.grace_seconds = grace_seconds
-        self.now = now
 
     def _report(self, plan: PortfolioPlan) -> Dict[str, Any]:
         request = self.request

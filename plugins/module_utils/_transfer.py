@@ -14,17 +14,16 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from ansible_collections.vpsorg.domains.plugins.module_utils import _money
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown
+from ansible_collections.vpsorg.domains.plugins.module_utils._domain import several_matches
 from ansible_collections.vpsorg.domains.plugins.module_utils._http import redact, redact_text
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import canonical_name
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import parse_api_time
 
 VPS_REGISTRAR = "VPS.org"
 MIN_AGE_DAYS = 60
 AUTH_CODE_MIN_LENGTH = 6
 AUTH_CODE_MAX_LENGTH = 255
-# The grace period after a transfer request whose answer was lost: twice api_timeout, within these bounds.
-MIN_GRACE = 10
-MAX_GRACE = 120
 
 ACTION_NONE = "none"
 ACTION_FAIL = "fail"
@@ -293,12 +292,6 @@ def look_up_outcome(
         delay = min(delay * 2, interval)
 
 
-def grace_seconds(api_timeout: Any) -> int:
-    """How long to look for a transfer after its request's answer was lost: 2 x api_timeout, 10 to 120 s."""
-    timeout = api_timeout if isinstance(api_timeout, (int, float)) and not isinstance(api_timeout, bool) else 30
-    return int(min(max(2 * timeout, MIN_GRACE), MAX_GRACE))
-
-
 def answer_money(answer: Mapping[str, Any]) -> Dict[str, Any]:
     """The answer to a transfer request with every sum of money in it as a number (None when it is not one)."""
     return {key: _money.amount(value) if key in _MONEY_KEYS else value for key, value in answer.items()}
@@ -341,35 +334,38 @@ class TransferRequest:
         return f"TransferRequest({self.name!r}, auth_code=<hidden>)"
 
 
-class TransferTask:
+def transfer_request(params: Mapping[str, Any]) -> TransferRequest:
+    """The validated request from the module's options; InvalidValue names a wrong option, TaskError a bad auth code.
+
+    The auth code is never shown, not even in the error.
+    """
+    name = canonical_name(params["name"], option="name")
+    try:
+        auth_code = check_auth_code(params["auth_code"])
+    except ValueError as error:
+        raise TaskError(str(error)) from None
+    return TransferRequest(
+        name,
+        auth_code,
+        auto_renew=params["auto_renew"],
+        restart_failed=params["restart_failed"],
+        force=params["force"],
+        max_cost=_money.check_budget("max_cost", params["max_cost"]),
+        prices=_money.price_table(params["prices"], "prices"),
+        secrets=(params["auth_code"],),
+    )
+
+
+class TransferTask(Task):
     """One run of vps_domain_transfer: find the domain, decide, check the budget, send the request at most once.
 
     `run()` returns the result (msg, changed, transfer, domain, diff, warnings) or raises TaskError; nothing it
     returns or raises carries the auth code. ApiError escapes only from the look-up, before anything was sent.
     """
 
-    def __init__(
-        self,
-        client: Any,
-        request: TransferRequest,
-        *,
-        check_mode: bool = False,
-        grace: float = 60,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        now: Optional[datetime] = None,
-    ) -> None:
-        self.client = client
-        self.request = request
-        self.check_mode = check_mode
-        self.grace = grace
-        self.sleep = sleep
-        self.clock = clock
-        self.now = now
-        self.warnings: List[str] = []
-
     def run(self) -> Dict[str, Any]:
         secrets = self.request.secrets
+        self.warnings: List[str] = []
         try:
             result = self._run()
         except TaskError as error:
@@ -397,12 +393,8 @@ class TransferTask:
                 "elsewhere cannot be added through the API), then run this again"
             )
         if len(matches) > 1:
-            ids = [match.get("id") for match in matches]
-            raise TaskError(
-                f"{name} matches several domains in the account (ids {', '.join(map(str, ids))}); "
-                "remove the extra ones in the VPS.org panel",
-                ids=ids,
-            )
+            msg, ids = several_matches(name, matches, "remove the extra ones in the VPS.org panel")
+            raise TaskError(msg, ids=ids)
         domain_id = matches[0]["id"]
         try:
             domain = dict(self.client.get_domain(domain_id))
@@ -496,12 +488,12 @@ class TransferTask:
         """The request may or may not have started a transfer: look, and never send it again."""
         name = self.request.name
         found = look_up_outcome(
-            lambda: self._read(domain["id"]), domain, grace=self.grace, sleep=self.sleep, clock=self.clock
+            lambda: self._read(domain["id"]), domain, grace=self.grace_seconds, sleep=self.sleep, clock=self.clock
         )
         if found is None:
             raise TaskError(
                 f"outcome unknown: check the account before running again (the transfer request for {name} "
-                f"got no usable answer, and no transfer showed up within {self.grace:g} seconds): {error}",
+                f"got no usable answer, and no transfer showed up within {self.grace_seconds:g} seconds): {error}",
                 error,
                 transfer=transfer_state(domain),
                 domain=domain,

@@ -20,7 +20,8 @@ description:
     domain. When one name matches several domains in the account, the task fails and lists their ids.
   - Registering a domain costs money. The registration request is sent at most once per run; when its
     outcome is unclear (a timeout, a dropped connection, a server error) the module looks the name up in
-    the account and reports what it finds instead of sending it again.
+    the account for a grace period (twice O(api_timeout), at least 10 and at most 120 seconds) and reports
+    what it finds instead of sending it again.
   - A run with nothing to change sends a single request (the name lookup) when the lookup fits on one page.
 author:
   - vpsorg.domains maintainers (@vpsorg)
@@ -296,29 +297,21 @@ failure:
       type: dict
 """
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._base import create_client, create_module, run_module
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
-    DomainRequest,
-    DomainTask,
-    desired_settings,
+from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
+    create_client,
+    create_module,
+    run_module,
+    settings_argument_spec,
+    task_options,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._money import check_budget, price_table
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
-    InvalidValue,
-    canonical_name,
-    canonical_nameservers,
-    check_years,
-)
+from ansible_collections.vpsorg.domains.plugins.module_utils._domain import DomainTask, domain_request
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True, "aliases": ["domain_name"]},
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
     "allow_registration": {"type": "bool", "default": False},
     "years": {"type": "int"},
-    "auto_renew": {"type": "bool"},
-    "privacy_protection": {"type": "bool"},
-    "locked": {"type": "bool"},
-    "nameservers": {"type": "list", "elements": "str"},
+    **settings_argument_spec(),
     "wait": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 900},
     "max_cost": {"type": "float"},
@@ -326,38 +319,12 @@ ARGUMENT_SPEC = {
 }
 
 
-def _request(params: dict) -> DomainRequest:
-    """The validated request; InvalidValue names the option that is wrong."""
-    nameservers = params["nameservers"]
-    if params["wait_timeout"] < 0:
-        raise InvalidValue("wait_timeout", params["wait_timeout"], "must be 0 or more", "a valid number of seconds")
-    return DomainRequest(
-        canonical_name(params["name"], option="name"),
-        state=params["state"],
-        settings=desired_settings(
-            auto_renew=params["auto_renew"],
-            privacy_protection=params["privacy_protection"],
-            locked=params["locked"],
-            nameservers=None if nameservers is None else canonical_nameservers(nameservers, option="nameservers"),
-        ),
-        allow_registration=params["allow_registration"],
-        years=None if params["years"] is None else check_years(params["years"], option="years"),
-        wait=params["wait"],
-        wait_timeout=params["wait_timeout"],
-        max_cost=check_budget("max_cost", params["max_cost"]),
-        prices=price_table(params["prices"], "prices"),
-    )
-
-
 def main() -> None:
     module = create_module(ARGUMENT_SPEC, supports_check_mode=True)
 
     def task() -> dict:
-        request = _request(module.params)
-        client = create_client(module)
-        # An unclear registration is looked up for as long as one request may take on the server.
-        grace = module.params["api_timeout"]
-        return DomainTask(client, request, check_mode=module.check_mode, grace_seconds=grace).run()
+        request = domain_request(module.params)
+        return DomainTask(create_client(module), request, **task_options(module)).run()
 
     run_module(module, task)
 

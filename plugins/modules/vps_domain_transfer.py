@@ -283,16 +283,13 @@ diff:
 
 from typing import Any, Dict
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._base import create_client, create_module, run_module
-from ansible_collections.vpsorg.domains.plugins.module_utils._money import check_budget, price_table
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import canonical_name
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
-from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import (
-    TransferRequest,
-    TransferTask,
-    check_auth_code,
-    grace_seconds,
+from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
+    create_client,
+    create_module,
+    run_module,
+    task_options,
 )
+from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import TransferTask, transfer_request
 
 ARGUMENT_SPEC: Dict[str, Any] = {
     "name": {"type": "str", "required": True, "aliases": ["domain_name"]},
@@ -305,35 +302,14 @@ ARGUMENT_SPEC: Dict[str, Any] = {
 }
 
 
-def _request(params: Dict[str, Any]) -> TransferRequest:
-    """The validated request; InvalidValue names a wrong option, TaskError a malformed auth code (never shown)."""
-    name = canonical_name(params["name"], option="name")
-    try:
-        auth_code = check_auth_code(params["auth_code"])
-    except ValueError as error:
-        raise TaskError(str(error)) from None
-    return TransferRequest(
-        name,
-        auth_code,
-        auto_renew=params["auto_renew"],
-        restart_failed=params["restart_failed"],
-        force=params["force"],
-        max_cost=check_budget("max_cost", params["max_cost"]),
-        prices=price_table(params["prices"], "prices"),
-        secrets=(params["auth_code"],),
-    )
-
-
 def main() -> None:
     module = create_module(ARGUMENT_SPEC, supports_check_mode=True)
 
     def task() -> Dict[str, Any]:
-        request = _request(module.params)
+        request = transfer_request(module.params)
         # Ansible masks the value as given; the trimmed value that is sent is masked as well.
         module.no_log_values.add(request.auth_code)
-        client = create_client(module)
-        grace = grace_seconds(module.params["api_timeout"])
-        return TransferTask(client, request, check_mode=module.check_mode, grace=grace).run()
+        return TransferTask(create_client(module), request, **task_options(module)).run()
 
     run_module(module, task)
 

@@ -114,6 +114,9 @@ options:
       - What to do with domains listed in O(domains) that are not in the account.
       - V(true) registers them with their settings (registration costs money; the registration request is
         sent at most once per domain and run). The transfer lock is set by an update after the registration.
+      - When the answer to a registration is unclear (a timeout, a dropped connection, a server error), the
+        name is looked up in the account for a grace period (twice O(api_timeout), at least 10 and at most
+        120 seconds) instead of sending the request again.
       - V(false) reports them in RV(missing) and fails the task after the other domains were handled.
     type: bool
     default: false
@@ -436,27 +439,25 @@ failure:
   type: dict
 """
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._base import create_client, create_module, run_module
+from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
+    create_client,
+    create_module,
+    run_module,
+    settings_argument_spec,
+    task_options,
+)
 from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import (
     STATUSES,
     PortfolioTask,
     portfolio_request,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
-
-_SETTING_OPTIONS = {
-    "auto_renew": {"type": "bool"},
-    "locked": {"type": "bool"},
-    "privacy_protection": {"type": "bool"},
-    "nameservers": {"type": "list", "elements": "str"},
-}
 
 ARGUMENT_SPEC = {
-    "settings": {"type": "dict", "default": {}, "options": _SETTING_OPTIONS},
+    "settings": {"type": "dict", "default": {}, "options": settings_argument_spec()},
     "domains": {
         "type": "list",
         "elements": "dict",
-        "options": dict({"name": {"type": "str", "required": True}}, **_SETTING_OPTIONS),
+        "options": {"name": {"type": "str", "required": True}, **settings_argument_spec()},
     },
     "exclude": {"type": "list", "elements": "str", "default": []},
     "statuses": {"type": "list", "elements": "str", "default": ["active"], "choices": list(STATUSES)},
@@ -474,18 +475,9 @@ def main() -> None:
 
     def task() -> dict:
         request = portfolio_request(module.params)
-        # One connection per worker, so the pool never waits for a free connection. A registration with an
-        # unclear answer is looked up for as long as one request may take.
+        # One connection per worker, so the pool never waits for a free connection.
         client = create_client(module, pool_size=request.concurrency)
-        try:
-            return PortfolioTask(
-                client, request, check_mode=module.check_mode, grace_seconds=module.params["api_timeout"]
-            ).run()
-        except TaskError as error:
-            # A failed run still warns (run_module shows the warnings of a run that succeeded).
-            for warning in error.result.pop("warnings", ()):
-                module.warn(warning)
-            raise
+        return PortfolioTask(client, request, **task_options(module)).run()
 
     run_module(module, task)
 

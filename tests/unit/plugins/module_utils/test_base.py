@@ -12,6 +12,11 @@ import yaml
 from ansible_collections.vpsorg.domains.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.vpsorg.domains.plugins.module_utils import _base
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import DEFAULT_API_URL, ApiClient, ApiError
+from ansible_collections.vpsorg.domains.plugins.module_utils._domain import BOOL_SETTINGS, SETTINGS, DomainTask
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue
+from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import PortfolioTask
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError, lookup_grace
+from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import TransferTask
 from ansible_collections.vpsorg.domains.tests.unit.module_args import patch_module_args
 
 ENV = {
@@ -152,7 +157,11 @@ def test_create_client_fails_the_module_on_bad_options(
     assert result["msg"].startswith(message)
 
 
-def test_fail_from_api_error_returns_msg_failure_and_result(capsys: pytest.CaptureFixture) -> None:
+def _raise(error: Exception) -> Any:
+    raise error
+
+
+def test_run_module_fails_a_task_error_with_msg_failure_and_result(capsys: pytest.CaptureFixture) -> None:
     error = ApiError(
         "insufficient account balance (HTTP 402): add funds to the VPS.org account",
         status=402,
@@ -161,8 +170,9 @@ def test_fail_from_api_error_returns_msg_failure_and_result(capsys: pytest.Captu
         detail="Balance too low for secret-token-value",
         secrets=("secret-token-value",),
     )
+    task_error = TaskError(str(error), error, changed=False, domain=None)
     with module_with({"api_token": "secret-token-value"}) as module, pytest.raises(SystemExit):
-        _base.fail_from_api_error(module, error, changed=False, domain=None)
+        _base.run_module(module, lambda: _raise(task_error))
     output = capsys.readouterr().out
     assert "secret-token-value" not in output
     result = json.loads(output)
@@ -174,12 +184,44 @@ def test_fail_from_api_error_returns_msg_failure_and_result(capsys: pytest.Captu
     assert result["domain"] is None
 
 
-def test_fail_from_api_error_accepts_other_errors(capsys: pytest.CaptureFixture) -> None:
+def test_run_module_fails_an_invalid_value_without_failure(capsys: pytest.CaptureFixture) -> None:
     with module_with({"api_token": "t0k"}) as module, pytest.raises(SystemExit):
-        _base.fail_from_api_error(module, ValueError("name: 'x' is not a valid domain name: empty"))
+        _base.run_module(module, lambda: _raise(InvalidValue("name", "x", "empty", "a domain name")))
     result = json.loads(capsys.readouterr().out)
-    assert result["msg"] == "name: 'x' is not a valid domain name: empty"
+    assert result["msg"].startswith("name: 'x'")
     assert "failure" not in result
+
+
+def test_run_module_shows_the_warnings_of_a_failed_task(capsys: pytest.CaptureFixture) -> None:
+    task_error = TaskError("2 domains failed", changed=True, warnings=["b.com is listed twice"])
+    with module_with({"api_token": "t0k"}) as module, pytest.raises(SystemExit):
+        _base.run_module(module, lambda: _raise(task_error))
+    result = json.loads(capsys.readouterr().out)
+    assert result["failed"] is True
+    assert result["msg"] == "2 domains failed"
+    assert result["changed"] is True
+    # ansible-core 2.19 returns each warning as a summary whose event carries the text.
+    assert [warning["event"]["msg"] for warning in result["warnings"]] == ["b.com is listed twice"]
+
+
+@pytest.mark.parametrize(("timeout", "grace"), [(1, 10), (30, 60), (45, 90), (300, 120), (None, 60), (True, 60)])
+def test_lookup_grace_is_twice_the_timeout_within_bounds(timeout: Any, grace: int) -> None:
+    assert lookup_grace(timeout) == grace
+
+
+@pytest.mark.parametrize(("timeout", "grace"), [(1, 10), (5, 10), (30, 60), (45, 90), (300, 120)])
+def test_task_options_carry_check_mode_and_the_grace_rule(timeout: int, grace: int) -> None:
+    with module_with({"api_token": "t0k", "api_timeout": timeout}) as module:
+        module.check_mode = True
+        assert _base.task_options(module) == {"check_mode": True, "grace_seconds": grace}
+
+
+def test_settings_spec_covers_every_setting() -> None:
+    spec = _base.settings_argument_spec()
+    assert tuple(spec) == SETTINGS
+    assert all(spec[setting] == {"type": "bool"} for setting in BOOL_SETTINGS)
+    assert spec["nameservers"] == {"type": "list", "elements": "str"}
+    assert _base.settings_argument_spec() is not spec  # each caller gets its own copy to extend
 
 
 def test_doc_fragment_documents_the_connection_spec() -> None:
@@ -193,3 +235,12 @@ def test_doc_fragment_documents_the_connection_spec() -> None:
         assert documented.get("required", False) == option.get("required", False), name
         assert ENV[name] in " ".join(documented["description"]), name
     assert set(doc["requirements"]) == {"requests", "idna"}
+
+
+def test_every_writing_task_has_the_one_shape() -> None:
+    for task_class in (DomainTask, PortfolioTask, TransferTask):
+        assert issubclass(task_class, Task)
+        assert "__init__" not in vars(task_class), f"{task_class.__name__} builds itself like every task"
+        task = task_class("client", "request", check_mode=True, grace_seconds=7)
+        assert (task.client, task.request, task.check_mode, task.grace_seconds) == ("client", "request", True, 7)
+    assert Task("client", "request").grace_seconds == lookup_grace(None)

@@ -456,7 +456,7 @@ def task(client, *, check_mode=False, **options):
     request = transfer.TransferRequest("transfer-me.org", CODE, secrets=("  " + CODE + "\n",), **options)
     fake = FakeClock()
     return transfer.TransferTask(
-        client, request, check_mode=check_mode, grace=10, sleep=fake.sleep, clock=fake.clock, now=NOW
+        client, request, check_mode=check_mode, grace_seconds=10, sleep=fake.sleep, clock=fake.clock, now=NOW
     )
 
 
@@ -596,8 +596,3 @@ def test_a_lost_answer_is_looked_up_and_never_sent_again():
         task(never).run()
     assert len(never.posts) == 1
     assert caught.value.result["failure"]["method"] == "POST"
-
-
-@pytest.mark.parametrize(("timeout", "grace"), [(1, 10), (30, 60), (45, 90), (300, 120), (None, 60), (True, 60)])
-def test_grace_seconds(timeout, grace):
-    assert transfer.grace_seconds(timeout) == grace
