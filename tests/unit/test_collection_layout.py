@@ -185,3 +185,9 @@ def test_build_ignore_keeps_what_the_collection_ships(shipped):
         if any(fnmatch.fnmatch(relative, pattern) for pattern in patterns):
             dropped.append(relative)
     assert not dropped
+
+
+def test_test_file_names_are_unique():
+    # pytest imports test files by their base name (no __init__.py in tests/): two of a name break collection.
+    names = [path.name for path in (REPO_ROOT / "tests").rglob("test_*.py") if "output" not in path.parts]
+    assert sorted({name for name in names if names.count(name) > 1}) == []
