@@ -19,7 +19,8 @@ COLLECTION_TREE := $(SANITY_ROOT)/ansible_collections/vpsorg/domains
 # Playbooks and integration tests find the collection through this path (a link to the work tree).
 COLLECTIONS_PATH := $(abspath $(BUILD)/collections)
 COLLECTION_LINK := $(COLLECTIONS_PATH)/ansible_collections/vpsorg/domains
-PYTEST_ARGS ?=
+# The suites run on every core (pytest-xdist): most of their time is ansible-playbook runs, one per core.
+PYTEST_ARGS ?= -n auto
 SANDBOX_PORT ?= 8080
 
 # The ansible-core versions of the matrix: a venv each (.venv-<version>), with the Python each is tested on.
@@ -59,7 +60,7 @@ export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
 .PHONY: help python-check venv collection-link units integration test lint ruff pytest pytest-drf sanity ansible-lint changelog-lint docs-lint sandbox clean \
-	test-matrix ci-venv docs changelog changelog-preview build galaxy-importer ee-create
+	test-matrix ci-venv docs changelog changelog-preview artifact build galaxy-importer ee-create
 
 help: ## List the targets
 	@grep -E '^[a-z0-9.%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -77,7 +78,7 @@ venv: $(VENV)/.stamp ## Create or refresh .venv (fast when nothing changed)
 
 collection-link: ## Link the work tree as .build/collections/ansible_collections/vpsorg/domains (for playbooks)
 	@mkdir -p $(dir $(COLLECTION_LINK))
-	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
+	@[ "$$(readlink $(COLLECTION_LINK))" = "$(CURDIR)" ] || ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
 test: venv collection-link ruff pytest pytest-drf units integration sanity ansible-lint changelog-lint docs-lint ## Run every test and check
 
@@ -92,7 +93,7 @@ pytest: venv collection-link
 
 # The integration suite once more against the sandbox's drf profile (a stock Django REST Framework API:
 # string decimals, microsecond times, names kept as posted, newest first, upstream next links, DRF's errors).
-PYTEST_DRF_ARGS ?=
+PYTEST_DRF_ARGS ?= -n auto
 pytest-drf: venv collection-link ## The integration tests against the sandbox's drf profile
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest --sandbox-profile drf tests/integration \
 		tests/sandbox/test_sandbox_keepalive.py $(PYTEST_DRF_ARGS)
@@ -191,7 +192,7 @@ matrix-%: .venv-%/.stamp $(ANSIBLE_TEST_CACHE)/.standin-stamp ## ansible-test sa
 		ansible-test units --local --python $(call TEST_PYTHON_VERSION,$(CURDIR)/.venv-$*) --color no
 
 # Also the integration targets, the role's and AWX playbooks' pytest suites and the demo, on one version.
-matrix-full-%: matrix-% collection-link build ## matrix-<version>, plus integration targets, role/AWX tests and demo
+matrix-full-%: matrix-% collection-link artifact ## matrix-<version>, plus integration targets, role/AWX tests and demo
 	@echo "=== ansible-core $* ($$(.venv-$*/bin/python --version)): integration, role/AWX tests, demo"
 	@$(call copy_tree,$(BUILD)/integration-$*/ansible_collections/vpsorg/domains)
 	printf -- '---\nvpsorg_sandbox_root: %s\n' '$(CURDIR)' \
@@ -199,10 +200,6 @@ matrix-full-%: matrix-% collection-link build ## matrix-<version>, plus integrat
 	cd $(BUILD)/integration-$*/ansible_collections/vpsorg/domains && PATH="$(CURDIR)/.venv-$*/bin:$$PATH" \
 		ansible-test integration --local --python $(call TEST_PYTHON_VERSION,$(CURDIR)/.venv-$*) --color no
 	PATH="$(CURDIR)/.venv-$*/bin:$$PATH" .venv-$*/bin/python -m pytest -p no:cacheprovider $(MATRIX_PYTEST)
-	rm -rf $(BUILD)/demo-collections-$*
-	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/ansible-galaxy collection install \
-		--offline --force -p $(abspath $(BUILD)/demo-collections-$*) $(BUILD)/vpsorg-domains-*.tar.gz
-	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/python tests/perf/run_demo.py
 	rm -rf $(BUILD)/demo-collections-$*
 	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/ansible-galaxy collection install \
 		--offline --force -p $(abspath $(BUILD)/demo-collections-$*) $(BUILD)/vpsorg-domains-*.tar.gz
@@ -226,6 +223,10 @@ ci-venv: $(CI_VENV)/.stamp
 docs: ci-venv collection-link ## Build the HTML docs site into docs/build/html (warnings are errors)
 	rm -rf $(DOCS_BUILD)
 	cd $(DOCS_DIR) && PATH="$(CURDIR)/$(CI_VENV)/bin:$$PATH" ./build.sh
+
+# The artifact, built only when there is none yet (the matrix lanes share one).
+artifact: venv
+	@ls $(BUILD)/vpsorg-domains-*.tar.gz >/dev/null 2>&1 || $(MAKE) --no-print-directory build
 
 build: venv ## Build the collection artifact into .build/
 	@mkdir -p $(BUILD)
