@@ -69,9 +69,12 @@ seealso:
 """
 
 EXAMPLES = r"""
+# Each example is a file of its own (separate YAML documents).
+
 # my.vps_domains.yml: every domain of the account; the token comes from VPSORG_API_TOKEN.
 plugin: vpsorg.domains.domains
 
+---
 # prod.vps_domains.yml: active .com and .net domains, with extra groups and variables.
 plugin: vpsorg.domains.domains
 statuses: [active]
@@ -87,6 +90,7 @@ keyed_groups:
   - key: vps_nameservers
     prefix: ns
 
+---
 # cached.vps_domains.yml: read the account at most once an hour.
 plugin: vpsorg.domains.domains
 cache: true
@@ -94,6 +98,7 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/vpsorg-domains-inventory
 cache_timeout: 3600
 
+---
 # sandbox.vps_domains.yml: a local sandbox instead of the real API.
 plugin: vpsorg.domains.domains
 api_url: http://127.0.0.1:8080/api/v1
