@@ -69,40 +69,37 @@ seealso:
 """
 
 EXAMPLES = r"""
-# Each example is a file of its own (separate YAML documents).
+# Each example is a file of its own; the second, third and fourth are shown commented out.
 
 # my.vps_domains.yml: every domain of the account; the token comes from VPSORG_API_TOKEN.
 plugin: vpsorg.domains.domains
 
----
 # prod.vps_domains.yml: active .com and .net domains, with extra groups and variables.
-plugin: vpsorg.domains.domains
-statuses: [active]
-compose:
-  ansible_connection: "'local'"
-  renews_itself: vps_auto_renew
-groups:
-  unprotected: not vps_locked or not vps_privacy_protection
-  expiring_without_renewal: vps_days_left < 60 and not vps_auto_renew
-keyed_groups:
-  - key: vps_dns_managed_by
-    prefix: dns
-  - key: vps_nameservers
-    prefix: ns
+# plugin: vpsorg.domains.domains
+# statuses: [active]
+# compose:
+#   ansible_connection: "'local'"
+#   renews_itself: vps_auto_renew
+# groups:
+#   unprotected: not vps_locked or not vps_privacy_protection
+#   expiring_without_renewal: vps_days_left < 60 and not vps_auto_renew
+# keyed_groups:
+#   - key: vps_dns_managed_by
+#     prefix: dns
+#   - key: vps_nameservers
+#     prefix: ns
 
----
 # cached.vps_domains.yml: read the account at most once an hour.
-plugin: vpsorg.domains.domains
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: ~/.cache/vpsorg-domains-inventory
-cache_timeout: 3600
+# plugin: vpsorg.domains.domains
+# cache: true
+# cache_plugin: ansible.builtin.jsonfile
+# cache_connection: ~/.cache/vpsorg-domains-inventory
+# cache_timeout: 3600
 
----
 # sandbox.vps_domains.yml: a local sandbox instead of the real API.
-plugin: vpsorg.domains.domains
-api_url: http://127.0.0.1:8080/api/v1
-api_token: sandbox-demo-token
+# plugin: vpsorg.domains.domains
+# api_url: http://127.0.0.1:8080/api/v1
+# api_token: sandbox-demo-token
 """
 
 import os

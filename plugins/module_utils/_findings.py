@@ -51,7 +51,7 @@ def findings_of(
     expiry = domain.get("expiration_date")
     left = days_left(expiry, now)
     if left is not None and is_expired(expiry, now):
-        add("expired", f"expired on {_date(expiry)}, {_days(-left)} ago")
+        add("expired", f"expired on {_date(expiry)}, {_days(abs(left))} ago")
     elif left is not None and domain.get("auto_renew") is False and expires_within(expiry, expiry_warning_days, now):
         when = "today" if left == 0 else f"in {_days(left)}"
         add("expiring_without_auto_renew", f"expires on {_date(expiry)} ({when}) and auto-renew is off")

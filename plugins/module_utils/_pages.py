@@ -171,7 +171,7 @@ class PageReader:
         if per_page == 0 or count <= per_page:
             self.fallback = f"the first page holds {per_page} of {count} items and has a next link"
             return None
-        pages = -(-count // per_page)
+        pages = (count + per_page - 1) // per_page
         if pages > self.page_cap:
             self.fallback = f"{pages} pages is more than the page cap"
             return None
