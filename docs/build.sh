@@ -18,8 +18,8 @@ antsibull-docs \
     --squash-hierarchy \
     --dest-dir rst \
     vpsorg.domains
-# antsibull-docs copies only the .rst files of docs/docsite/rst; the guides' images come along here.
-cp -R docsite/rst/images rst/images
+# antsibull-docs copies only the .rst files of docs/docsite/rst (to rst/docsite); the guides' images come along here.
+cp -R docsite/rst/images rst/docsite/images
 
 sphinx-build -M html rst build -c . -W --keep-going -q
 echo "Documentation site: $(pwd)/build/html/index.html"

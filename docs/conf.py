@@ -39,8 +39,18 @@ _ANSIBLE_LABELS: Dict[str, Tuple[str, str]] = {
 
 
 def _resolve_ansible_label(app: Any, env: Any, node: Any, contnode: Any) -> Optional[nodes.reference]:
-    """A link into the Ansible docsite for a :ref: to one of its labels; None leaves other references alone."""
-    if node.get("refdomain") != "std" or node.get("reftype") != "ref":
+    """A link into the Ansible docsite for a :ref: to one of its labels, or an :envvar: of ansible-core's
+    configuration (the inventory cache options); None leaves other references alone."""
+    if node.get("refdomain") != "std":
+        return None
+    name = node.get("reftarget", "")
+    if node.get("reftype") == "envvar" and name.startswith("ANSIBLE_"):
+        reference = nodes.reference(
+            "", "", internal=False, refuri=f"{_ANSIBLE_DOCS}reference_appendices/config.html#envvar-{name}"
+        )
+        reference += contnode
+        return reference
+    if node.get("reftype") != "ref":
         return None
     target = _ANSIBLE_LABELS.get(node.get("reftarget", ""))
     if target is None:

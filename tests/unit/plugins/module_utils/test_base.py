@@ -200,8 +200,9 @@ def test_run_module_shows_the_warnings_of_a_failed_task(capsys: pytest.CaptureFi
     assert result["failed"] is True
     assert result["msg"] == "2 domains failed"
     assert result["changed"] is True
-    # ansible-core 2.19 returns each warning as a summary whose event carries the text.
-    assert [warning["event"]["msg"] for warning in result["warnings"]] == ["b.com is listed twice"]
+    # ansible-core 2.19 returns each warning as a summary whose event carries the text; older cores the text.
+    texts = [warning["event"]["msg"] if isinstance(warning, dict) else warning for warning in result["warnings"]]
+    assert texts == ["b.com is listed twice"]
 
 
 @pytest.mark.parametrize(("timeout", "grace"), [(1, 10), (30, 60), (45, 90), (300, 120), (None, 60), (True, 60)])
