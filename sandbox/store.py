@@ -79,17 +79,8 @@ CREATE TABLE IF NOT EXISTS journal (
     query TEXT NOT NULL, body TEXT NOT NULL, status INTEGER, account TEXT, user_agent TEXT, fault TEXT);
 """
 
-# Stored fields a control call may set, and how each is checked. Times may be ISO strings.
+# Stored fields a control call may set, and how each is checked. Times (DATE_KEYS) may be ISO strings.
 _BOOL_FIELDS = ("auto_renew", "locked", "privacy_protection")
-_DATE_FIELDS = (
-    "registration_date",
-    "expiration_date",
-    "created_date",
-    "updated_date",
-    "transfer_initiated_at",
-    "estimated_completion",
-    "transfer_completed_at",
-)
 _TIMER_FIELDS = ("activate_at", "transfer_complete_at")
 _TEXT_FIELDS = ("registrar", "dns_managed_by", "auth_code", "transfer_failure_reason")
 SEED_FIELDS = frozenset(
@@ -101,7 +92,7 @@ SEED_FIELDS = frozenset(
         "transfer_status",
         "whois_created_date",
         *_BOOL_FIELDS,
-        *_DATE_FIELDS,
+        *DATE_KEYS,
         *_TIMER_FIELDS,
         *_TEXT_FIELDS,
     )
@@ -810,7 +801,7 @@ def _check_stored_fields(fields: Dict[str, Any]) -> Dict[str, Any]:
                 errors[key] = ["A non-negative integer is required."]
             else:
                 clean[target] = value
-        elif key in _DATE_FIELDS or key in _TIMER_FIELDS or key == "whois_created_date":
+        elif key in DATE_KEYS or key in _TIMER_FIELDS or key == "whois_created_date":
             try:
                 moment = parse_time(value)
             except ValueError:
