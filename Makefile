@@ -59,7 +59,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_PATH)
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
-.PHONY: help python-check venv collection-link units integration test lint ruff pytest pytest-drf sanity ansible-lint changelog-lint docs-lint sandbox clean \
+.PHONY: flake-check help python-check venv collection-link units integration test lint ruff pytest pytest-drf sanity ansible-lint changelog-lint docs-lint sandbox clean \
 	test-matrix ci-venv docs changelog changelog-preview artifact build galaxy-importer ee-create
 
 help: ## List the targets
@@ -97,6 +97,17 @@ PYTEST_DRF_ARGS ?= -n auto
 pytest-drf: venv collection-link ## The integration tests against the sandbox's drf profile
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest --sandbox-profile drf tests/integration \
 		tests/sandbox/test_sandbox_keepalive.py $(PYTEST_DRF_ARGS)
+
+# The suites that start servers, FLAKE_RUNS times in a row on FLAKE_WORKERS workers: any failure stops it.
+FLAKE_RUNS ?= 10
+FLAKE_WORKERS ?= 8
+FLAKE_SUITES ?= tests/sandbox tests/process
+flake-check: venv collection-link ## The sandbox and process suites FLAKE_RUNS (10) times in a row under -n 8
+	@for run in $$(seq 1 $(FLAKE_RUNS)); do \
+		echo "=== flake-check run $$run of $(FLAKE_RUNS)"; \
+		PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -p no:cacheprovider -n $(FLAKE_WORKERS) $(FLAKE_SUITES) \
+			|| { echo "flake-check: run $$run of $(FLAKE_RUNS) failed" >&2; exit 1; }; \
+	done; echo "flake-check: $(FLAKE_RUNS) runs in a row passed"
 
 $(ANSIBLE_TEST_CACHE)/.standin-stamp: tests/utils/get_pip_standin.py
 	@mkdir -p $(ANSIBLE_TEST_CACHE)

@@ -449,28 +449,27 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(fault.delay_ms / 1000)
         if fault is not None and fault.status is not None:
             answer = fault.answer(self._profile())
-        status: Optional[int] = None
-        try:
-            if fault is not None and fault.drop in ("before_commit", "after_commit"):
-                self._hard_close()
-                self.log_message('"%s" dropped without an answer (%s)', self.requestline, fault.kind)
-            elif answer is not None:
-                status = answer.status
-                self._send(answer, cut=fault is not None and fault.drop == "mid_body")
-        finally:
-            store.record(
-                {
-                    "time": iso_ms(utcnow()),
-                    "method": method,
-                    "path": path,
-                    "query": _query_dict(query),
-                    "body": _journal_body(raw),
-                    "status": status,
-                    "account": account,
-                    "user_agent": self.headers.get("User-Agent"),
-                    "fault": fault.kind if fault is not None else None,
-                }
-            )
+        dropped = fault is not None and fault.drop in ("before_commit", "after_commit")
+        # The entry is written before the answer leaves (or the connection closes): a client that holds its
+        # answer always finds its request journalled, in the order it sent it.
+        store.record(
+            {
+                "time": iso_ms(utcnow()),
+                "method": method,
+                "path": path,
+                "query": _query_dict(query),
+                "body": _journal_body(raw),
+                "status": None if dropped or answer is None else answer.status,
+                "account": account,
+                "user_agent": self.headers.get("User-Agent"),
+                "fault": fault.kind if fault is not None else None,
+            }
+        )
+        if dropped:
+            self._hard_close()
+            self.log_message('"%s" dropped without an answer (%s)', self.requestline, fault.kind)
+        elif answer is not None:
+            self._send(answer, cut=fault is not None and fault.drop == "mid_body")
 
     def _profile(self) -> Profile:
         return profile_named(self.server.store.config.profile)
@@ -612,7 +611,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(answer)
 
     def _journal(self) -> Answer:
-        # A dropped request is journaled after its connection closes: let such writes land first.
+        # A request still in flight (a delayed fault) is journalled when its answer is due: let it land first.
         self.server.wait_idle(2.0)
         return Answer(200, self.server.store.journal())
 
