@@ -34,7 +34,7 @@ else:
     REQUESTS_IMPORT_ERROR = None
 
 # The collection version, kept here only: the User-Agent names it.
-COLLECTION_VERSION = "0.1.0"
+COLLECTION_VERSION = "0.3.0"
 USER_AGENT = f"vpsorg.domains/{COLLECTION_VERSION}"
 DEFAULT_API_URL = "https://admin.vps.org/api/v1"
 
