@@ -19,6 +19,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
 )
 from ansible_collections.vpsorg.domains.plugins.module_utils._findings import find_all
 from ansible_collections.vpsorg.domains.plugins.module_utils._forecast import (
+    every_domain,
     expiry_calendar,
     renewal_cost_within,
     renewal_forecast,
@@ -152,6 +153,8 @@ class PortfolioPlan:
         # Every domain of the account in scope and not excluded, whatever its status: what findings and the
         # forecast judge.
         self.domains: List[Tuple[str, Dict[str, Any]]] = []
+        # The whole account as read: the renewal forecast covers every domain, in scope, excluded or not.
+        self.account: List[Dict[str, Any]] = []
 
     @property
     def writes(self) -> List[DomainChange]:
@@ -303,6 +306,7 @@ def plan_portfolio(
     """Compare every domain in scope with the policy; pure: no HTTP (and no clock when `now` is given)."""
     now = now or datetime.now(timezone.utc)
     plan = PortfolioPlan()
+    plan.account = list(account)
     by_name: Dict[str, List[Dict[str, Any]]] = {}
     for domain in account:
         by_name.setdefault(account_name(domain), []).append(domain)
@@ -551,10 +555,11 @@ def report(
     now = now or datetime.now(timezone.utc)
     table = price_table() if prices is None else prices
     domains = domains_after(plan)
-    calendar = expiry_calendar(domains, now)
+    charged = every_domain(plan.account, domains, account_name)
+    calendar = expiry_calendar(charged, now)
     summary = summarise(plan, check_mode=check_mode)
-    summary["renewal_cost_30d"] = renewal_cost_within(domains, 30, table, now)
-    summary["renewal_cost_365d"] = renewal_cost_within(domains, 365, table, now)
+    summary["renewal_cost_30d"] = renewal_cost_within(charged, 30, table, now)
+    summary["renewal_cost_365d"] = renewal_cost_within(charged, 365, table, now)
     return {
         "summary": summary,
         "changes": [change.as_result() for change in plan.changes],
@@ -681,7 +686,7 @@ class PortfolioTask(Task):
             warnings.append(
                 f"no price is known for {', '.join(unknown)}: add it to prices; left out of estimated_spend"
             )
-        no_price = unpriced(plan.domains, request.prices)
+        no_price = unpriced(every_domain(plan.account, plan.domains, account_name), request.prices)
         if no_price:
             warnings.append(f"no price is known for {', '.join(no_price)}: left out of the renewal forecast")
 

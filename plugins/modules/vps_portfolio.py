@@ -26,8 +26,10 @@ description:
   - Money is estimated with a price table (the published prices, overridable with O(prices)). With
     O(max_spend), a run whose planned registrations may cost more fails before any write, and a registration
     that would pass the budget during the run is not sent.
-  - Also returns the renewal forecast of the next 12 months (RV(renewals)), an expiry calendar
+  - Also returns the renewal forecast of the next 365 days (RV(renewals)), an expiry calendar
     (RV(expiry_calendar)) and the findings of an audit (RV(findings)), all judged from the account as read.
+    The forecast covers every domain of the account, also those out of scope or excluded, since the account is
+    charged for their renewals all the same.
 author:
   - vpsorg.domains maintainers (@vpsorg)
 extends_documentation_fragment:
@@ -206,7 +208,7 @@ EXAMPLES = r"""
       shop: 29.99
   register: bought
 
-- name: What the renewals of the next 12 months will cost
+- name: What the renewals of the next 365 days will cost
   ansible.builtin.debug:
     msg: "{{ bought.summary.renewal_cost_365d | vpsorg.domains.usd }}"
 
@@ -277,11 +279,13 @@ summary:
       version_added: 0.2.0
     renewal_cost_30d:
       description: The estimated cost in USD of renewing the domains with auto-renew on that expire within 30
-        days (or have expired).
+        days (or have expired), every domain of the account included, whatever O(domains) and O(exclude).
       type: float
       version_added: 0.2.0
     renewal_cost_365d:
-      description: The same for 365 days.
+      description:
+        - The same for 365 days, today (UTC) included and the 365th day included.
+        - Always the sum of the RV(renewals) months' C(estimated_cost).
       type: float
       version_added: 0.2.0
 changes:
@@ -393,10 +397,13 @@ findings:
       type: str
 renewals:
   description:
-    - The renewal forecast of the next 12 calendar months (UTC), the current month first, one entry per month
-      (also when none is due).
+    - The renewal forecast of the next 365 days, one entry per calendar month those days touch (UTC), the current
+      month first and the month of the 365th day last (13 months, 12 when the 365th day is in the current month
+      of next year), also when none is due.
     - A domain with auto-renew on is due in the month of its expiration date; one whose date has passed is due
-      in the current month.
+      in the current month. A domain that expires more than 365 days ahead is in no month, so the months add up
+      to RV(summary.renewal_cost_365d).
+    - It covers every domain of the account, also those out of scope or excluded.
   returned: always
   type: list
   elements: dict
@@ -415,8 +422,8 @@ renewals:
       type: float
 expiry_calendar:
   description:
-    - The domains due in each of the next 12 calendar months, split by auto-renew, the data of the HTML report's
-      chart (see the filter P(vpsorg.domains.portfolio_report_html#filter)).
+    - The domains due in each month of RV(renewals) (the next 365 days), split by auto-renew, the data of the
+      HTML report's chart (see the filter P(vpsorg.domains.portfolio_report_html#filter)).
   returned: always
   type: list
   elements: dict

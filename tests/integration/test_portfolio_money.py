@@ -164,12 +164,17 @@ def test_renewals_and_findings_of_the_demo_account(run_playbook, sandbox):
         ("lapsed-one.com", "expired"),
     } <= found
     assert not any(item[0] == "example-shop.com" for item in found)
-    assert len(result["renewals"]) == 12
+    # The calendar months the next 365 days touch, this one first.
+    today = datetime.now(timezone.utc)
+    last = today + timedelta(days=365)
+    assert len(result["renewals"]) == (last.year - today.year) * 12 + last.month - today.month + 1
+    assert result["renewals"][0]["month"] == today.strftime("%Y-%m")
     renewing = [name for month in result["renewals"] for name in month["domains"]]
-    # example-blog.net does not renew itself; example-shop.com expires in 400 days (outside the 12 months).
+    # example-blog.net does not renew itself; example-shop.com expires in 400 days (outside the 365 days).
     assert sorted(renewing) == ["example-labs.io", "lapsed-one.com", "transfer-me.org"]
     assert result["summary"]["renewal_cost_365d"] == round(39.99 + 12.99 + 13.99, 2)
     assert result["summary"]["renewal_cost_30d"] == 12.99
+    assert result["summary"]["renewal_cost_365d"] == round(sum(m["estimated_cost"] for m in result["renewals"]), 2)
     assert writes(sandbox.journal()) == []
 
 
@@ -195,7 +200,8 @@ def test_fail_on_fails_after_the_report_and_names_the_findings(run_playbook, san
     assert "example-blog.net expiring_without_auto_renew" in failure["result"]["msg"]
     assert "privacy_off" not in failure["result"]["msg"]
     lines = task(run, SHOW_TASK)["result"]["msg"]
-    assert any(line.startswith("Renewals (auto-renew on): 0.00 USD in the next 30 days, 53.98 USD") for line in lines)
+    assert "Renewals due within 30 days (auto-renew on): 0.00 USD" in lines
+    assert "Renewals due within 365 days (auto-renew on, every domain of the account): 53.98 USD, by month:" in lines
     assert "Findings (4):" in lines
     assert "  transfer-me.org: unlocked, the transfer lock is off" in lines
     # The report was written before the failure, in check mode too; the account saw no write.
