@@ -26,8 +26,10 @@ description:
     domain in punycode, characters other than letters, digits and C(_) replaced by C(_), for example
     C(vps_tld_com), C(vps_tld_xn__p1ai)) and C(vps_expiring): the domains that expire within
     O(expiry_warning_days) days or have expired already."
-  - "The hosts are domains, not machines to log in to: plays that target them run their tasks on the controller
-    with C(connection: local) (or set C(ansible_connection) through O(compose))."
+  - "The hosts are domains, not machines to log in to: every host gets C(ansible_connection: local), so a play
+    that targets them (fact gathering included) runs its tasks on the controller and never opens a connection to
+    the domain's name. To connect otherwise, set C(ansible_connection) through O(compose), which wins over this
+    default."
 author:
   - vpsorg.domains maintainers (@vpsorg)
 extends_documentation_fragment:
@@ -78,7 +80,6 @@ plugin: vpsorg.domains.domains
 # plugin: vpsorg.domains.domains
 # statuses: [active]
 # compose:
-#   ansible_connection: "'local'"
 #   renews_itself: vps_auto_renew
 # groups:
 #   unprotected: not vps_locked or not vps_privacy_protection
@@ -220,6 +221,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.display.warning(f"{self.NAME}: {warning}")
         for name, domain in hosts:
             self.inventory.add_host(name)
+            # A host is a domain, not a machine: without this, a play over the inventory would SSH to the domain's
+            # web server. Set before compose, so that compose can override it.
+            self.inventory.set_variable(name, "ansible_connection", "local")
             for key, value in host_vars(name, domain, now).items():
                 self.inventory.set_variable(name, key, value)
             for group in default_groups(name, domain, days, now):

@@ -226,11 +226,8 @@ def test_a_file_with_another_name_is_not_read(inventory, sandbox):
 
 
 def test_the_demo_configuration_shows_the_sandbox_in_groups(inventory, sandbox):
-    demo = yaml.safe_load((PLAYBOOKS / "inventory" / "demo.vps_domains.yml").read_text(encoding="utf-8"))
-    assert demo["api_url"] == "http://127.0.0.1:8080/api/v1"
-    demo["api_url"] = sandbox.api_url
-    demo.pop("plugin")
-    completed = inventory.run(inventory.config("demo.vps_domains.yml", **demo), "--graph")
+    # The shipped file as it is: the sandbox's URL and token come from VPSORG_API_URL and VPSORG_API_TOKEN.
+    completed = inventory.run(PLAYBOOKS / "inventory" / "demo.vps_domains.yml", "--graph")
     assert completed.returncode == 0, completed.stderr
     graph = completed.stdout
     for line in ["@vps_status_active:", "@vps_tld_com:", "@vps_expiring:", "@unlocked:", "|--example-shop.com"]:
