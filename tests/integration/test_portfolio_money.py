@@ -5,6 +5,8 @@ run, and the HTML report rendered by a real browser."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import shutil
 import subprocess
@@ -336,6 +338,91 @@ def test_the_html_report_renders_in_chromium_with_bars_matching_the_data(run_pla
     assert shot.returncode == 0, shot.stderr[-2000:]
     assert console_errors(shot.stderr) == []
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _measured(binary: str, page: Path, width: int) -> Dict[str, Any]:
+    """The page in a frame `width` CSS pixels wide (headless windows have a minimum width; a frame has none):
+    its viewport width, the document's scroll width and the widest right edge of any element, read by a script
+    of the frame's parent (the report itself has none)."""
+    frame = page.parent / f"measure-{width}-{page.name}"
+    frame.write_text(
+        '<!DOCTYPE html><html><body style="margin:0">'
+        f'<iframe src="{page.name}" style="width:{width}px;height:1200px;border:0" onload="'
+        "var d=this.contentDocument, right=0;"
+        "d.querySelectorAll('*').forEach(function(e){right=Math.max(right,e.getBoundingClientRect().right);});"
+        "document.body.setAttribute('data-measure', JSON.stringify({viewport: this.contentWindow.innerWidth,"
+        "scroll: d.documentElement.scrollWidth, right: Math.ceil(right),"
+        "height: d.documentElement.scrollHeight}));"
+        '"></iframe></body></html>',
+        encoding="utf-8",
+    )
+    rendered = _browser(
+        binary, frame, "--allow-file-access-from-files", f"--window-size={width + 100},1300", "--dump-dom"
+    )
+    assert rendered.returncode == 0, rendered.stderr[-2000:]
+    assert console_errors(rendered.stderr) == []
+    found = re.search(r'data-measure="([^"]*)"', rendered.stdout)
+    assert found, rendered.stdout[-2000:]
+    return json.loads(html.unescape(found.group(1)))
+
+
+def test_the_width_check_catches_a_page_that_runs_off_a_phone(tmp_path):
+    binary = _chromium()
+    wide = tmp_path / "wide.html"
+    wide.write_text('<!DOCTYPE html><html><body><div style="width:600px">x</div></body></html>', encoding="utf-8")
+    measured = _measured(binary, wide, 400)
+    assert measured["viewport"] == 400
+    assert measured["scroll"] > 400
+
+
+def test_the_html_report_fits_a_1400_and_a_400_pixel_screen(run_playbook, sandbox, tmp_path):
+    """What an owner opens on a phone from a notification: what needs action first, and nothing runs off."""
+    binary = _chromium()
+    now = datetime.now(timezone.utc)
+    sandbox.seed_domain(
+        domain_name="lapsed-storefront-with-a-long-name.com",
+        status="expired",
+        auto_renew=False,
+        expiration_date=(now - timedelta(days=4)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    sandbox.seed_domain(
+        domain_name="parked-very-long-domain-name-for-campaigns.net",
+        expiration_date=(now + timedelta(days=200)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    page = tmp_path / "report.html"
+    run = run_playbook(
+        role(
+            portfolio_settings={
+                "locked": True,
+                "nameservers": ["ns1.a-long-dns-provider-name.example", "ns2.a-long-dns-provider-name.example"],
+            },
+            portfolio_exclude=["parked-*"],
+            portfolio_statuses=["active", "expired"],
+            portfolio_account="acme-prod",
+            portfolio_report_html=str(page),
+        ),
+        check=True,
+        ignore_errors=False,
+        env={"VPSORG_API_URL": sandbox.api_url},
+    )
+    assert run.rc == 0, run.output
+    assert writes(sandbox.journal()) == []
+    text = page.read_text(encoding="utf-8")
+    header = text[: text.index("<h2>")]
+    assert "acme-prod" in header and sandbox.api_url in header and now.strftime("%Y-%m-%d") in header
+    action = text[text.index("<h2>Needs action") : text.index("<h2>Summary")]
+    assert "lapsed-storefront-with-a-long-name.com" in action and "example-blog.net" in action
+    assert "parked-very-long-domain-name-for-campaigns.net" in text[text.index("<h2>Skipped") :]
+
+    for width in (1400, 400):
+        measured = _measured(binary, page, width)
+        assert measured["viewport"] == width
+        assert measured["scroll"] <= width, measured
+        assert measured["right"] <= width, measured
+        shot = tmp_path / f"report-{width}.png"
+        taken = _browser(binary, page, f"--screenshot={shot}", f"--window-size={max(width, 500)},{measured['height']}")
+        assert taken.returncode == 0, taken.stderr[-2000:]
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_role_estimates_in_check_mode_and_its_budget_refuses_before_any_write(run_playbook, sandbox):

@@ -119,3 +119,122 @@ def test_a_registration_shows_its_settings_and_cost_without_a_before():
     page = report_html.render_html(REPORT)
     assert "auto_renew: true</td>" in page
     assert "null &rarr;" not in page
+
+
+OWNER_REPORT = {
+    "check_mode": True,
+    "generated_at": "2026-12-03 06:10 UTC",
+    "account": "acme-prod",
+    "api_url": "https://admin.vps.org/api/v1",
+    "expiry_warning_days": 30,
+    "summary": {
+        "checked": 4,
+        "changed": 1,
+        "failed": 1,
+        "missing": 0,
+        "skipped": 1,
+        "expiring": 2,
+        "estimated_spend": 0,
+        "spent": 0,
+        "renewal_cost_30d": 0,
+        "renewal_cost_365d": 53.98,
+    },
+    "changes": [
+        {
+            "name": "drift.com",
+            "action": "update",
+            "before": {"locked": False},
+            "after": {"locked": True},
+            "error": None,
+        },
+    ],
+    "errors": ["broken.net: not found (HTTP 404)"],
+    "expiring": [
+        {"name": "gone.org", "expiration_date": "2026-11-28T00:00:00Z", "days_left": -5, "auto_renew": False},
+        {"name": "soon.net", "expiration_date": "2026-12-20T00:00:00Z", "days_left": 17, "auto_renew": False},
+    ],
+    "skipped": [{"name": "parked.io", "id": 9, "status": "active", "reason": "excluded"}],
+    "missing": [],
+    "findings": [
+        {"name": "gone.org", "condition": "expired", "detail": "expired on 2026-11-28 (5 days ago)"},
+        {"name": "soon.net", "condition": "expiring_without_auto_renew", "detail": "expires on 2026-12-20"},
+        {"name": "open.com", "condition": "unlocked", "detail": "the transfer lock is off"},
+    ],
+    "renewals": [
+        {"month": MONTHS[0], "domains": [], "estimated_cost": 0.0},
+        {"month": MONTHS[6], "domains": ["parked.io"], "estimated_cost": 39.99},
+        {"month": MONTHS[9], "domains": ["open.com", "x.org"], "estimated_cost": 13.99},
+        {"month": MONTHS[12], "domains": [], "estimated_cost": 0.0},
+    ],
+    "expiry_calendar": calendar(m6=(1, 0)),
+}
+
+
+def _section(page: str, heading: str) -> str:
+    """The page from a heading to the next h2."""
+    start = page.index(f"<h2>{heading}")
+    following = page.find("<h2>", start + 4)
+    return page[start : following if following != -1 else len(page)]
+
+
+def test_the_page_says_when_which_account_and_which_api():
+    page = report_html.render_html(OWNER_REPORT)
+    header = page[: page.index("<h2>")]
+    for text in ("2026-12-03 06:10 UTC", "acme-prod", "https://admin.vps.org/api/v1", "check mode"):
+        assert text in header
+
+
+def test_what_needs_action_comes_first_in_order_of_urgency():
+    page = report_html.render_html(OWNER_REPORT)
+    assert page.index("<h2>Needs action") < page.index("<h2>Summary")
+    action = _section(page, "Needs action")
+    order = [action.index(text) for text in ("Failed (1)", "Expired (1)", "Expiring without auto-renew (1)", "Drifted")]
+    assert order == sorted(order)
+    for name in ("broken.net", "gone.org", "soon.net", "drift.com"):
+        assert name in action
+    # A finding that is not urgent waits below.
+    assert "open.com" not in action and "open.com" in _section(page, "Other findings")
+
+
+def test_nothing_to_do_says_so():
+    calm = dict(OWNER_REPORT, errors=[], findings=[], changes=[], check_mode=False)
+    assert "Nothing needs action" in _section(report_html.render_html(calm), "Needs action")
+
+
+def test_the_expiring_and_skipped_domains_are_named():
+    page = report_html.render_html(OWNER_REPORT)
+    expiring = _section(page, "Expiring within 30 days")
+    assert "gone.org" in expiring and "soon.net" in expiring and "-5" in expiring
+    skipped = _section(page, "Skipped")
+    assert "parked.io" in skipped and "excluded" in skipped
+    # The module's own key for them works too.
+    raw = {k: v for k, v in OWNER_REPORT.items() if k != "skipped"}
+    raw["skipped_domains"] = OWNER_REPORT["skipped"]
+    assert "parked.io" in _section(report_html.render_html(raw), "Skipped")
+
+
+def test_renewals_show_only_months_with_renewals_and_a_total_that_is_their_sum():
+    renewals = _section(report_html.render_html(OWNER_REPORT), "Renewals")
+    rows = [element for element in parse(renewals) if element[0] == "tr"]
+    # The header, the two months with renewals, the total.
+    assert len(rows) == 4
+    assert MONTHS[0] not in renewals and MONTHS[12] not in renewals
+    assert "39.99 USD" in renewals and "13.99 USD" in renewals
+    assert "<td>total</td><td></td><td class=num>53.98 USD</td>" in renewals
+    assert round(39.99 + 13.99, 2) == OWNER_REPORT["summary"]["renewal_cost_365d"]
+    assert "The total is the sum of the months listed" in renewals
+
+
+def test_updates_have_no_empty_cost_or_error_column():
+    changes = _section(report_html.render_html(OWNER_REPORT), "Changes")
+    headers = [element for element in parse(changes) if element[0] == "th"]
+    assert len(headers) == 3
+    assert ">cost<" not in changes and ">error<" not in changes
+
+
+def test_registration_spending_is_explained_beside_the_renewals():
+    page = report_html.render_html(REPORT)
+    renewals = _section(page, "Renewals")
+    assert "<b>Estimated spend</b> 12.99 USD" in renewals
+    assert "<b>spent</b> 0.00 USD" in renewals
+    assert ">cost<" in _section(page, "Changes")
