@@ -170,10 +170,6 @@ changelog-lint: venv
 docs-lint: venv collection-link ## antsibull-docs lint of the collection's docs and every plugin's documentation
 	cd $(COLLECTION_LINK) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" antsibull-docs lint-collection-docs --plugin-docs .
 
-sandbox: venv ## Serve the sandbox API in the foreground (store under .sandbox/)
-	@mkdir -p .sandbox
-	$(PY) -m sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) --db .sandbox/sandbox.sqlite3
-
 changelog: venv collection-link ## Regenerate CHANGELOG.md from changelogs/changelog.yaml (needs a release)
 	$(VENV)/bin/antsibull-changelog generate
 
@@ -263,7 +259,7 @@ DEMO_VENV ?= .venv-demo
 DEMO_COLLECTIONS := $(abspath $(BUILD)/demo-collections)
 DEMO_ANSIBLE_CORE ?= ansible-core>=2.16,<2.22
 
-.PHONY: demo bench
+.PHONY: demo bench sandbox
 
 $(DEMO_VENV)/.stamp: requirements.txt | python-check
 	@test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
@@ -277,6 +273,12 @@ demo: $(DEMO_VENV)/.stamp ## Build and install the collection, start a sandbox, 
 	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(DEMO_VENV)/bin/ansible-galaxy collection install --offline --force \
 		-p $(DEMO_COLLECTIONS) $(BUILD)/demo-artifact/vpsorg-domains-*.tar.gz >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(DEMO_VENV)/bin/python tests/perf/run_demo.py
+
+# The sandbox needs only the standard library; it runs in the demo's lean venv, whose ansible-playbook then runs
+# the playbooks against it (README, "Trying it on the sandbox"): no developer venv.
+sandbox: $(DEMO_VENV)/.stamp ## Serve the sandbox API in the foreground on SANDBOX_PORT (8080), store under .sandbox/
+	@mkdir -p .sandbox
+	$(DEMO_VENV)/bin/python -m sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) --db .sandbox/sandbox.sqlite3
 
 bench: venv collection-link ## Time the collection at 1,000 and 10,000 domains, 0 and 50 ms, against floors (BENCH_QUICK=1: smoke)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) tests/perf/bench.py $(BENCH_ARGS)
