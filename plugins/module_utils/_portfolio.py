@@ -150,8 +150,7 @@ class PortfolioPlan:
         self.missing: List[str] = []
         self.expiring: List[Dict[str, Any]] = []
         self.warnings: List[str] = []
-        # Every domain of the account in scope and not excluded, whatever its status: what findings and the
-        # forecast judge.
+        # Every domain of the account in scope and not excluded, whatever its status: what findings judge.
         self.domains: List[Tuple[str, Dict[str, Any]]] = []
         # The whole account as read: the renewal forecast covers every domain, in scope, excluded or not.
         self.account: List[Dict[str, Any]] = []
