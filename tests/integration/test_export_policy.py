@@ -97,21 +97,6 @@ def test_export_writes_a_commented_vars_file_that_changes_nothing(run_playbook, 
     assert sandbox.ledger() == []
 
 
-def test_as_policy_with_a_filter_fails_before_any_request(run_playbook, sandbox):
-    run = run_playbook(
-        [
-            {"name": "With name", "vpsorg.domains.vps_domain_info": {"as_policy": True, "name": "example-shop.com"}},
-            {"name": "With search", "vpsorg.domains.vps_domain_info": {"as_policy": True, "search": "shop"}},
-        ]
-    )
-    assert run.status("With name") == "failed"
-    assert run.result("With name")["msg"].startswith("as_policy: ")
-    assert "name" in run.result("With name")["msg"]
-    assert run.status("With search") == "failed"
-    assert "search" in run.result("With search")["msg"]
-    assert sandbox.journal() == []
-
-
 # -- the property, for real -----------------------------------------------------------------------------------
 
 _LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=3, max_size=12).filter(

@@ -216,12 +216,6 @@ def test_fail_on_passes_without_a_matching_finding_and_drift_only_in_check_mode(
     assert applied.rc == 0, applied.output
 
 
-def test_fail_on_rejects_an_unknown_condition_before_any_request(run_playbook, sandbox):
-    run = run_playbook(role(portfolio_fail_on=["expird"]), check=True)
-    assert "expird" in run.output
-    assert sandbox.journal() == []
-
-
 # -- the HTML report in a real browser -------------------------------------------------------------------
 
 

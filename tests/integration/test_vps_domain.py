@@ -54,45 +54,6 @@ def assert_failed(run, task_name: str, *fragments: str) -> dict:
     return result
 
 
-# -- arguments ----------------------------------------------------------------------------------------------
-def test_bad_arguments_fail_before_any_request(run_playbook, sandbox):
-    run = run_playbook(
-        [
-            task("Bad name", name="not a domain"),
-            task("Bad IDN", name="xn--zz.com"),
-            task("One nameserver", name="example-shop.com", nameservers=["ns1.vps.org"]),
-            task("Bad nameserver", name="example-shop.com", nameservers=["ns1.vps.org", "ns_2.vps.org"]),
-            task("Too many years", name="fresh-name.com", allow_registration=True, years=11),
-            task("Negative wait", name="example-shop.com", wait=True, wait_timeout=-5),
-            task("Wrong type", name="example-shop.com", auto_renew="sometimes"),
-            task("Unknown option", name="example-shop.com", colour="blue"),
-            task("Missing name", state="present"),
-            task("Plain http elsewhere", name="example-shop.com", api_url="http://api.example.net/api/v1"),
-            task("Info name and filter", INFO, name="example-shop.com", status="active"),
-            task("Info negative days", INFO, expiring_within_days=-1),
-        ]
-    )
-    assert_failed(run, "Bad name", "name: 'not a domain' is not a valid domain name")
-    assert_failed(run, "Bad IDN", "name: 'xn--zz.com'")
-    assert_failed(run, "One nameserver", "nameservers: ", "2 to 4")
-    assert_failed(run, "Bad nameserver", "nameservers: 'ns_2.vps.org'", "underscore")
-    assert_failed(run, "Too many years", "years: 11", "between 1 and 10")
-    assert_failed(run, "Negative wait", "wait_timeout: -5")
-    assert_failed(run, "Wrong type", "auto_renew")
-    assert_failed(run, "Unknown option", "colour")
-    assert_failed(run, "Missing name", "name")
-    assert_failed(run, "Plain http elsewhere", "http")
-    assert_failed(run, "Info name and filter", "mutually exclusive", "name", "status")
-    assert_failed(run, "Info negative days", "expiring_within_days: -1")
-    assert sandbox.journal() == []
-
-
-def test_no_credentials_fail_before_any_request(run_playbook, sandbox):
-    run = run_playbook([task("No token", name="example-shop.com")], connection_defaults=False)
-    assert_failed(run, "No token", "api_token")
-    assert sandbox.journal() == []
-
-
 # -- the hcloud order: check mode, change, no change, update --------------------------------------------------
 def test_check_change_rerun_update(run_playbook, sandbox):
     run = run_playbook(

@@ -107,30 +107,6 @@ def test_several_ids_for_one_name_are_all_returned(run_playbook, sandbox):
     assert sorted(ids) == sorted([103, duplicate["id"]])
 
 
-def test_bad_arguments_fail_before_any_request(run_playbook, sandbox):
-    run = run_playbook(
-        [
-            info("Name and search", name="example-shop.com", search="shop"),
-            info("Name and days", name="example-shop.com", expiring_within_days=3),
-            info("Unknown status", status="sleeping"),
-            info("Bad name", name="-bad-.com"),
-            info("Empty search", search=""),
-            info("Days not a number", expiring_within_days="soon"),
-        ]
-    )
-    for title, fragment in [
-        ("Name and search", "mutually exclusive"),
-        ("Name and days", "mutually exclusive"),
-        ("Unknown status", "status"),
-        ("Bad name", "name: '-bad-.com'"),
-        ("Empty search", "search: "),
-        ("Days not a number", "expiring_within_days"),
-    ]:
-        assert run.status(title) == "failed", title
-        assert fragment in run.result(title)["msg"], run.result(title)["msg"]
-    assert sandbox.journal() == []
-
-
 def test_as_policy_reads_the_whole_account_once(run_playbook, sandbox):
     sandbox.seed_domain(
         domain_name="xn--mnchen-3ya.de", status="pending", nameservers=["ns1.other.example", "ns2.other.example"]

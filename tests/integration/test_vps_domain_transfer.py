@@ -336,33 +336,6 @@ def test_several_ids_for_one_name_fail_listing_them(sandbox, run_playbook):
     assert writes(sandbox) == []
 
 
-@pytest.mark.parametrize(
-    ("code", "message"),
-    [
-        ("", "auth_code is empty"),
-        (" \n ", "auth_code is empty"),
-        ("EPP 12345", "auth_code is malformed: contains whitespace at position 4"),
-        ("SHORT", "auth_code is malformed: shorter than 6 characters"),
-        ("X" * 256, "auth_code is malformed: longer than 255 characters"),
-        ("EPP-\u201c12345", "auth_code is malformed: contains a non-ASCII character at position 5"),
-    ],
-)
-def test_empty_or_malformed_auth_code_fails_before_any_request(sandbox, run_playbook, code, message):
-    run = run_playbook([transfer_task(auth_code=code)])
-    result = run.result(TASK)
-    assert run.status(TASK) == "failed"
-    assert result["msg"] == message
-    assert sandbox.journal() == []
-
-
-def test_missing_auth_code_fails_before_any_request(sandbox, run_playbook):
-    run = run_playbook([{"name": TASK, MODULE: {"name": DEMO_NAME}}])
-    result = run.result(TASK)
-    assert run.status(TASK) == "failed"
-    assert result["msg"] == "missing required arguments: auth_code"
-    assert sandbox.journal() == []
-
-
 # -- refusals by the API ------------------------------------------------------------------------------------
 
 
@@ -755,23 +728,6 @@ def test_a_budget_equal_to_the_estimate_passes_and_is_charged_once(sandbox, run_
     assert len(transfer_posts(sandbox)) == 1
     charged = fees(sandbox, DEMO_NAME)
     assert [entry["amount"] for entry in charged] == [13.99]
-
-
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"max_cost": -1}, "max_cost: -1.0 is not a valid budget: must be an amount in USD of 0 or more"),
-        ({"prices": {"org": "cheap"}}, "prices.org: 'cheap' is not a valid price"),
-        ({"prices": {"not a tld!": 5}}, "is not a valid top-level domain"),
-    ],
-)
-def test_bad_budget_options_fail_before_any_request(sandbox, run_playbook, options, message):
-    sandbox.clear_journal()
-    run = run_playbook([transfer_task(**options)])
-    result = run.result(TASK)
-    assert run.status(TASK) == "failed", result
-    assert message in result["msg"]
-    assert sandbox.journal() == []
 
 
 # -- names stored in Unicode, secrets in the API's answers ---------------------------------------------------

@@ -41,42 +41,6 @@ def change(result: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:
     return None
 
 
-# -- validation: before any request ----------------------------------------------------------------------
-
-
-def test_a_misspelt_setting_fails_before_any_request(run_playbook, sandbox):
-    run = run_playbook([portfolio_task(settings={"auto_renwe": True})])
-    assert run.status(TASK) == "failed"
-    assert "settings.auto_renwe" in run.result(TASK)["msg"]
-    assert sandbox.journal() == []
-
-
-def test_a_misspelt_override_fails_before_any_request(run_playbook, sandbox):
-    run = run_playbook([portfolio_task(domains=[{"name": "example-shop.com", "lock": True}])])
-    assert run.status(TASK) == "failed"
-    assert "domains.lock" in run.result(TASK)["msg"]
-    assert sandbox.journal() == []
-
-
-def test_bad_values_name_the_option(run_playbook, sandbox):
-    run = run_playbook(
-        [
-            portfolio_task("Nameservers", settings={"nameservers": ["ns1.vps.org"]}),
-            portfolio_task("Twice", domains=[{"name": "a-shop.com"}, {"name": "A-Shop.com."}]),
-            portfolio_task("Pattern", exclude=["not a name"]),
-            portfolio_task("Concurrency", concurrency=0),
-            portfolio_task("Status", statuses=["actve"]),
-        ]
-    )
-    assert run.result("Nameservers")["msg"].startswith("settings.nameservers: ")
-    assert run.result("Twice")["msg"].startswith("domains[1].name: a-shop.com is listed twice")
-    assert run.result("Pattern")["msg"].startswith("exclude[0]: ")
-    assert run.result("Concurrency")["msg"].startswith("concurrency: ")
-    assert "statuses" in run.result("Status")["msg"]
-    assert all(run.status(name) == "failed" for name in ("Nameservers", "Twice", "Pattern", "Concurrency", "Status"))
-    assert sandbox.journal() == []
-
-
 # -- drift ------------------------------------------------------------------------------------------------
 
 

@@ -68,6 +68,8 @@ class Case:
     args: Dict[str, Any]
     expect: Tuple[str, ...]  # every fragment must be in the failure message
     note: str = field(default="", compare=False)  # why the input is wrong, when not obvious; or CORE_DICT
+    starts: str = ""  # the message starts with this
+    equals: str = ""  # the message is exactly this
 
 
 # fmt: off
@@ -177,6 +179,88 @@ CATALOGUE: List[Case] = [
 ]
 # fmt: on
 
+# Cases that ran end to end in the modules' and the role's integration files; the id says which test they came
+# from (tests/integration/<file>::<test>) and they assert the same messages.
+VALIDATION = "Validation of arguments failed"  # the role's argument_specs refused it: the module never ran
+_TRANSFER = {"name": "transfer-me.org", "auth_code": "EPP-DEMO-1234"}
+# fmt: off
+CATALOGUE += [
+    # test_vps_domain.py::test_bad_arguments_fail_before_any_request
+    Case("vps_domain bad name", DOMAIN, {"name": "not a domain"},
+         ("name: 'not a domain' is not a valid domain name",)),
+    Case("vps_domain bad idn", DOMAIN, {"name": "xn--zz.com"}, ("name: 'xn--zz.com'",)),
+    Case("vps_domain one nameserver", DOMAIN, {"name": SHOP, "nameservers": ["ns1.vps.org"]},
+         ("nameservers: ", "2 to 4")),
+    Case("vps_domain bad nameserver", DOMAIN, {"name": SHOP, "nameservers": ["ns1.vps.org", "ns_2.vps.org"]},
+         ("nameservers: 'ns_2.vps.org'", "underscore")),
+    Case("vps_domain too many years", DOMAIN, {"name": "fresh-name.com", "allow_registration": True, "years": 11},
+         ("years: 11", "between 1 and 10")),
+    Case("vps_domain negative wait", DOMAIN, {"name": SHOP, "wait": True, "wait_timeout": -5}, ("wait_timeout: -5",)),
+    Case("vps_domain wrong type", DOMAIN, {"name": SHOP, "auto_renew": "sometimes"}, ("auto_renew",)),
+    Case("vps_domain unknown option", DOMAIN, {"name": SHOP, "colour": "blue"}, ("colour",)),
+    Case("vps_domain missing name", DOMAIN, {"state": "present"}, ("name",)),
+    Case("vps_domain plain http elsewhere", DOMAIN, {"name": SHOP, "api_url": "http://api.example.net/api/v1"},
+         ("http",)),
+    Case("vps_domain info name and filter", INFO, {"name": SHOP, "status": "active"},
+         ("mutually exclusive", "name", "status")),
+    Case("vps_domain info negative days", INFO, {"expiring_within_days": -1}, ("expiring_within_days: -1",)),
+    # test_vps_domain.py::test_no_credentials_fail_before_any_request (no api_token and no VPSORG_API_TOKEN)
+    Case("vps_domain no token", DOMAIN, {"name": SHOP, "api_token": None}, ("api_token",)),
+    # test_vps_domain_info.py::test_bad_arguments_fail_before_any_request
+    Case("info name and search", INFO, {"name": SHOP, "search": "shop"}, ("mutually exclusive",)),
+    Case("info name and days", INFO, {"name": SHOP, "expiring_within_days": 3}, ("mutually exclusive",)),
+    Case("info unknown status", INFO, {"status": "sleeping"}, ("status",)),
+    Case("info bad name -bad-", INFO, {"name": "-bad-.com"}, ("name: '-bad-.com'",)),
+    Case("info empty search", INFO, {"search": ""}, ("search: ",)),
+    Case("info days not a number", INFO, {"expiring_within_days": "soon"}, ("expiring_within_days",)),
+    # test_export_policy.py::test_as_policy_with_a_filter_fails_before_any_request
+    Case("as_policy with name", INFO, {"as_policy": True, "name": SHOP}, ("name",), starts="as_policy: "),
+    Case("as_policy with search", INFO, {"as_policy": True, "search": "shop"}, ("search",)),
+    # test_vps_portfolio.py::test_a_misspelt_setting_fails_before_any_request, ..._override_..., test_bad_values_...
+    Case("portfolio misspelt setting", PORTFOLIO, {"settings": {"auto_renwe": True}}, ("settings.auto_renwe",)),
+    Case("portfolio misspelt override", PORTFOLIO, {"domains": [{"name": SHOP, "lock": True}]}, ("domains.lock",)),
+    Case("portfolio nameservers", PORTFOLIO, {"settings": {"nameservers": ["ns1.vps.org"]}}, (),
+         starts="settings.nameservers: "),
+    Case("portfolio twice", PORTFOLIO, {"domains": [{"name": "a-shop.com"}, {"name": "A-Shop.com."}]}, (),
+         starts="domains[1].name: a-shop.com is listed twice"),
+    Case("portfolio pattern", PORTFOLIO, {"exclude": ["not a name"]}, (), starts="exclude[0]: "),
+    Case("portfolio concurrency", PORTFOLIO, {"concurrency": 0}, (), starts="concurrency: "),
+    Case("portfolio status", PORTFOLIO, {"statuses": ["actve"]}, ("statuses",)),
+    # test_vps_domain_transfer.py::test_empty_or_malformed_auth_code_fails_before_any_request
+    Case("transfer code empty", TRANSFER, dict(_TRANSFER, auth_code=""), (), equals="auth_code is empty"),
+    Case("transfer code blank", TRANSFER, dict(_TRANSFER, auth_code=" \n "), (), equals="auth_code is empty"),
+    Case("transfer code space", TRANSFER, dict(_TRANSFER, auth_code="EPP 12345"), (),
+         equals="auth_code is malformed: contains whitespace at position 4"),
+    Case("transfer code short", TRANSFER, dict(_TRANSFER, auth_code="SHORT"), (),
+         equals="auth_code is malformed: shorter than 6 characters"),
+    Case("transfer code long", TRANSFER, dict(_TRANSFER, auth_code="X" * 256), (),
+         equals="auth_code is malformed: longer than 255 characters"),
+    Case("transfer code non-ascii", TRANSFER, dict(_TRANSFER, auth_code="EPP-\u201c12345"), (),
+         equals="auth_code is malformed: contains a non-ASCII character at position 5"),
+    # test_vps_domain_transfer.py::test_missing_auth_code_fails_before_any_request
+    Case("transfer code missing", TRANSFER, {"name": "transfer-me.org"}, (),
+         equals="missing required arguments: auth_code"),
+    # test_vps_domain_transfer.py::test_bad_budget_options_fail_before_any_request
+    Case("transfer max_cost negative", TRANSFER, dict(_TRANSFER, max_cost=-1),
+         ("max_cost: -1.0 is not a valid budget: must be an amount in USD of 0 or more",)),
+    Case("transfer price text", TRANSFER, dict(_TRANSFER, prices={"org": "cheap"}),
+         ("prices.org: 'cheap' is not a valid price",)),
+    Case("transfer price bad tld", TRANSFER, dict(_TRANSFER, prices={"not a tld!": 5}),
+         ("is not a valid top-level domain",)),
+    # test_portfolio_role.py::test_argument_specs_refuse_misspelt_keys_before_any_request
+    Case("role spec auto_renwe", ROLE, {"portfolio_settings": {"auto_renwe": True}}, (VALIDATION, "auto_renwe")),
+    Case("role spec lock", ROLE, {"portfolio_domains": [{"name": SHOP, "lock": True}]}, (VALIDATION, "lock")),
+    Case("role spec no name", ROLE, {"portfolio_domains": [{"locked": True}]}, (VALIDATION, "name")),
+    Case("role spec actve", ROLE, {"portfolio_statuses": ["actve"]}, (VALIDATION, "actve")),
+    Case("role spec concurrency many", ROLE, {"portfolio_concurrency": "many"},
+         (VALIDATION, "portfolio_concurrency")),
+    Case("role spec locked perhaps", ROLE, {"portfolio_settings": {"locked": "perhaps"}},
+         (VALIDATION, "'locked' is of type")),
+    # test_portfolio_money.py::test_fail_on_rejects_an_unknown_condition_before_any_request
+    Case("role fail_on unknown", ROLE, {"portfolio_fail_on": ["expird"]}, (VALIDATION, "expird")),
+]
+# fmt: on
+
 
 def test_catalogue_is_large_and_unique() -> None:
     assert len(CATALOGUE) >= 30
@@ -244,6 +328,9 @@ def test_invalid_input_is_refused_before_any_request(
         failed, message = bool(result.get("failed")), str(result.get("msg", ""))
         assert "exception" not in result, result
     assert failed, f"{case.id}: did not fail ({message[:300]})"
+    if case.equals:
+        assert message == case.equals, case.id
+    assert message.startswith(case.starts), (case.id, message)
     missing = [fragment for fragment in case.expect if fragment not in message]
     assert not missing or (case.note == CORE_DICT and message.strip() == CORE_DICT), (
         f"{case.id}: message lacks {missing}: {message[:400]}"
