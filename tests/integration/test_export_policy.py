@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import idna
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -57,6 +58,7 @@ def export(run_playbook, tmp_path: Path, name: str, **env: str):
     return run, dest
 
 
+@pytest.mark.api_shape
 def test_export_writes_a_commented_vars_file_that_changes_nothing(run_playbook, sandbox, tmp_path):
     sandbox.seed_domain(domain_name="xn--mnchen-3ya.de", status="pending", locked=False)
     sandbox.seed_domain(domain_name="expired-shop.com", status="expired", auto_renew=False)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List
 
+import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -66,6 +67,7 @@ def account(sandbox) -> Dict[str, Dict[str, Any]]:
 # -- the report ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.api_shape
 def test_applies_the_policy_and_publishes_the_report(run_playbook, sandbox):
     run = run_playbook(role(portfolio_settings=STRICT), ignore_errors=False)
     assert run.rc == 0, run.output
@@ -159,6 +161,7 @@ def test_the_report_names_what_is_skipped_missing_and_not_renewing(run_playbook,
     assert puts(sandbox.journal()) == [("/api/v1/domains/104/", {"locked": True})]
 
 
+@pytest.mark.api_shape
 def test_expiry_warning_days_and_statuses_reach_the_module(run_playbook, sandbox):
     # Demo data: example-blog.net expires in 20 days, example-labs.io in 200; both renew themselves after this.
     expired = sandbox.seed_domain(domain_name="gone-already.com", status="expired", auto_renew=False)
@@ -237,6 +240,7 @@ def test_fail_on_drift_passes_without_drift_and_does_nothing_outside_check_mode(
 # -- failures and limits ----------------------------------------------------------------------------------
 
 
+@pytest.mark.api_shape
 def test_a_failed_domain_fails_the_role_after_the_report(run_playbook, sandbox):
     sandbox.add_fault(
         method="PUT", path_prefix="/api/v1/domains/104/", status=400, body={"detail": "Registry says no."}
@@ -257,6 +261,7 @@ def test_a_failed_domain_fails_the_role_after_the_report(run_playbook, sandbox):
     assert account(sandbox)["transfer-me.org"]["locked"] is False
 
 
+@pytest.mark.api_shape
 def test_a_429_mid_run_still_applies_every_change(run_playbook, sandbox):
     for n in range(6):
         sandbox.seed_domain(domain_name=f"busy-{n}.com", privacy_protection=False)
@@ -398,6 +403,7 @@ def test_portfolio_playbook_in_check_mode_then_for_real(run_playbook, sandbox):
     assert all(domain["locked"] and domain["auto_renew"] for domain in account(sandbox).values())
 
 
+@pytest.mark.api_shape
 def test_expiry_report_playbook(run_playbook, sandbox):
     sandbox.seed_domain(domain_name="lapsed-one.com", status="expired", expiration_date="2020-01-01T00:00:00Z")
     # Registrars keep a domain active through its grace period: past its expiry, it is listed all the same.
