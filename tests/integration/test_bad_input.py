@@ -28,7 +28,7 @@ class Case:
 
 
 # A handful, one per way in: the whole catalogue runs through each module's main() in
-# tests/unit/plugins/modules/test_bad_input.py; these prove the same refusals hold through ansible-playbook
+# tests/unit/plugins/modules/test_bad_input_unit.py; these prove the same refusals hold through ansible-playbook
 # (templating, module_defaults, the AnsiballZ payload, the role's argument_specs) with an empty journal.
 # fmt: off
 CATALOGUE: List[Case] = [
