@@ -56,7 +56,7 @@ DOCS_BUILD := $(DOCS_DIR)/build
 
 # ansible-test bootstraps pip in its sanity venvs with a get-pip.py it downloads; every ansible-core of the
 # matrix finds this offline stand-in under the name it asks for instead (2.16 and 2.17: 23.1.2, 2.18 and 2.19:
-# 24.2, 2.20 and 2.21: 25.2; tests/unit/test_get_pip_standin.py checks the list against every venv here).
+# 24.2, 2.20 and 2.21: 25.2; tests/process/test_get_pip_standin.py checks the list against every venv here).
 ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
 GET_PIP_VERSIONS := 23_1_2 24_2 24_3_1 25_0_1 25_1_1 25_2 25_3
 
