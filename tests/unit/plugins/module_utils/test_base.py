@@ -224,7 +224,13 @@ def test_task_options_carry_check_mode_and_the_grace_rule(timeout: int, grace: i
 
 def test_task_options_wait_with_the_module_level_sleep_and_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """A test of main() replaces TASK_SLEEP and TASK_CLOCK; the task gets what is there when it is built."""
-    fake_sleep, fake_clock = (lambda _seconds: None), (lambda: 0.0)
+
+    def fake_sleep(_seconds: float) -> None:
+        """Never waits."""
+
+    def fake_clock() -> float:
+        return 0.0
+
     monkeypatch.setattr(_base, "TASK_SLEEP", fake_sleep)
     monkeypatch.setattr(_base, "TASK_CLOCK", fake_clock)
     with module_with({"api_token": "t0k"}) as module:
