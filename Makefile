@@ -24,8 +24,11 @@ COLLECTION_LINK := $(COLLECTIONS_PATH)/ansible_collections/vpsorg/domains
 CI_SKIPPED_FILE ?=
 skipped = echo "SKIPPED: $(1): $(2)" >&2; if [[ -n "$(CI_SKIPPED_FILE)" ]]; then echo "$(1): $(2)" >> "$(CI_SKIPPED_FILE)"; fi
 
-# The suites run on every core (pytest-xdist): most of their time is ansible-playbook runs, one per core.
-PYTEST_ARGS ?= -n auto
+# The suites run on two workers per core (pytest-xdist): most of their time is ansible-playbook runs, but many
+# integration tests also wait on the sandbox (activation and transfer delays, Retry-After, answers later than
+# api_timeout, the grace look-up after an unclear answer), and a second worker per core uses that idle time.
+PYTEST_WORKERS ?= $(shell echo $$(( 2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) )))
+PYTEST_ARGS ?= -n $(PYTEST_WORKERS)
 SANDBOX_PORT ?= 8080
 
 # The ansible-core versions of the matrix: a venv each (.venv-<version>), with the Python each is tested on.
@@ -103,7 +106,7 @@ pytest: venv collection-link ## The pytest suites under tests/ but tests/unit (w
 # tests/unit/test_api_shape_marker.py) once more against the sandbox's drf profile (a stock Django REST
 # Framework API: string decimals, microsecond times, names kept as posted, newest first, upstream next links,
 # DRF's errors). The other integration tests prove the same with either profile: `make pytest` runs them once.
-PYTEST_DRF_ARGS ?= -n auto
+PYTEST_DRF_ARGS ?= -n $(PYTEST_WORKERS)
 pytest-drf: venv collection-link ## The api_shape-marked integration tests against the sandbox's drf profile
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest --sandbox-profile drf -m api_shape tests/integration \
 		tests/sandbox/test_sandbox_keepalive.py $(PYTEST_DRF_ARGS)
