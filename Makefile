@@ -19,8 +19,16 @@ COLLECTION_TREE := $(SANITY_ROOT)/ansible_collections/vpsorg/domains
 # Playbooks and integration tests find the collection through this path (a link to the work tree).
 COLLECTIONS_PATH := $(abspath $(BUILD)/collections)
 COLLECTION_LINK := $(COLLECTIONS_PATH)/ansible_collections/vpsorg/domains
-# The suites run on every core (pytest-xdist): most of their time is ansible-playbook runs, one per core.
-PYTEST_ARGS ?= -n auto
+# A step that does not run says so loudly: a `SKIPPED: <step>: <why>` line, also appended to $(CI_SKIPPED_FILE)
+# when that is set (.ci/run sets it and lists every skipped step in its summary).
+CI_SKIPPED_FILE ?=
+skipped = echo "SKIPPED: $(1): $(2)" >&2; if [[ -n "$(CI_SKIPPED_FILE)" ]]; then echo "$(1): $(2)" >> "$(CI_SKIPPED_FILE)"; fi
+
+# The suites run on two workers per core (pytest-xdist): most of their time is ansible-playbook runs, but many
+# integration tests also wait on the sandbox (activation and transfer delays, Retry-After, answers later than
+# api_timeout, the grace look-up after an unclear answer), and a second worker per core uses that idle time.
+PYTEST_WORKERS ?= $(shell echo $$(( 2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) )))
+PYTEST_ARGS ?= -n $(PYTEST_WORKERS)
 SANDBOX_PORT ?= 8080
 
 # The ansible-core versions of the matrix: a venv each (.venv-<version>), with the Python each is tested on.
@@ -51,7 +59,7 @@ DOCS_BUILD := $(DOCS_DIR)/build
 
 # ansible-test bootstraps pip in its sanity venvs with a get-pip.py it downloads; every ansible-core of the
 # matrix finds this offline stand-in under the name it asks for instead (2.16 and 2.17: 23.1.2, 2.18 and 2.19:
-# 24.2, 2.20 and 2.21: 25.2; tests/unit/test_get_pip_standin.py checks the list against every venv here).
+# 24.2, 2.20 and 2.21: 25.2; tests/process/test_get_pip_standin.py checks the list against every venv here).
 ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
 GET_PIP_VERSIONS := 23_1_2 24_2 24_3_1 25_0_1 25_1_1 25_2 25_3
 
@@ -86,16 +94,21 @@ ruff: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# tests/unit is `make units`' (ansible-test units, as the matrix runs it on every ansible-core): `make test` does
+# not run it a second time here. `make pytest PYTEST_IGNORE=` (or `.venv/bin/python -m pytest tests/unit`) does.
+PYTEST_IGNORE ?= --ignore=tests/unit
 # pytest exits 5 when it collected no test: say so, and fail, since a run that checked nothing proves nothing.
-pytest: venv collection-link
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
+pytest: venv collection-link ## The pytest suites under tests/ but tests/unit (which `make units` runs)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_IGNORE) $(PYTEST_ARGS) || { rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "pytest collected no tests (PYTEST_ARGS='$(PYTEST_ARGS)')" >&2; fi; exit $$rc; }
 
-# The integration suite once more against the sandbox's drf profile (a stock Django REST Framework API:
-# string decimals, microsecond times, names kept as posted, newest first, upstream next links, DRF's errors).
-PYTEST_DRF_ARGS ?= -n auto
-pytest-drf: venv collection-link ## The integration tests against the sandbox's drf profile
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest --sandbox-profile drf tests/integration \
+# The tests whose outcome may depend on the API's shape (marker api_shape; the rule and its check are in
+# tests/unit/test_api_shape_marker.py) once more against the sandbox's drf profile (a stock Django REST
+# Framework API: string decimals, microsecond times, names kept as posted, newest first, upstream next links,
+# DRF's errors). The other integration tests prove the same with either profile: `make pytest` runs them once.
+PYTEST_DRF_ARGS ?= -n $(PYTEST_WORKERS)
+pytest-drf: venv collection-link ## The api_shape-marked integration tests against the sandbox's drf profile
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest --sandbox-profile drf -m api_shape tests/integration \
 		tests/sandbox/test_sandbox_keepalive.py $(PYTEST_DRF_ARGS)
 
 # The suites that start servers, FLAKE_RUNS times in a row on FLAKE_WORKERS workers: any failure stops it.
@@ -132,7 +145,7 @@ sanity: venv $(ANSIBLE_TEST_CACHE)/.standin-stamp ## ansible-test sanity on a co
 	@$(call copy_tree,$(COLLECTION_TREE))
 	cd $(COLLECTION_TREE) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ansible-test sanity --local --python 3.11 --color no
 	@py39="$$(PYENV_VERSION=$(PY39_PYENV) python3.9 -c 'import sys; print(sys.executable)' 2>/dev/null || true)"; \
-	if [[ -z "$$py39" ]]; then echo "NOTE: no python3.9 here; the modules' Python 3.9 compile/import check is skipped"; \
+	if [[ -z "$$py39" ]]; then $(call skipped,sanity-py3.9,no python3.9 here: the modules' Python 3.9 compile/import check did not run); \
 	else mkdir -p $(PY39_BIN) && ln -sfn "$$py39" $(PY39_BIN)/python3.9 && cd $(COLLECTION_TREE) \
 		&& PATH="$(CURDIR)/$(PY39_BIN):$(CURDIR)/$(VENV)/bin:$$PATH" \
 			ansible-test sanity --local --python 3.9 --test compile --test import --color no; fi
@@ -209,7 +222,7 @@ matrix-full-%: matrix-% collection-link artifact ## matrix-<version>, plus integ
 	PATH="$(CURDIR)/.venv-$*/bin:$$PATH" .venv-$*/bin/python -m pytest -p no:cacheprovider $(MATRIX_PYTEST)
 	rm -rf $(BUILD)/demo-collections-$*
 	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/ansible-galaxy collection install \
-		--offline --force -p $(abspath $(BUILD)/demo-collections-$*) $(BUILD)/vpsorg-domains-*.tar.gz
+		--offline --force -p $(abspath $(BUILD)/demo-collections-$*) $(ARTIFACT)
 	ANSIBLE_COLLECTIONS_PATH=$(abspath $(BUILD)/demo-collections-$*) .venv-$*/bin/python tests/perf/run_demo.py
 
 # Extra ansible-test sanity options for the matrix versions, e.g. MATRIX_SANITY_ARGS="--skip-test pylint" to save time.
@@ -231,22 +244,35 @@ docs: ci-venv collection-link ## Build the HTML docs site into docs/build/html (
 	rm -rf $(DOCS_BUILD)
 	cd $(DOCS_DIR) && PATH="$(CURDIR)/$(CI_VENV)/bin:$$PATH" ./build.sh
 
-# The artifact, built only when there is none yet (the matrix lanes share one).
-artifact: venv
-	@ls $(BUILD)/vpsorg-domains-*.tar.gz >/dev/null 2>&1 || $(MAKE) --no-print-directory build
-
-build: venv ## Build the collection artifact into .build/
+# The artifact, built once and shared by everything that uses it (the matrix lanes, the demo, galaxy-importer,
+# ee-create): rebuilt only when a file git knows (committed or not) is newer than it, or by `make build`.
+COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+ARTIFACT := $(BUILD)/vpsorg-domains-$(COLLECTION_VERSION).tar.gz
+ARTIFACT_SOURCES := $(wildcard $(shell git ls-files -co --exclude-standard 2>/dev/null))
+# Any ansible-galaxy builds the same artifact: the demo builds it with its own venv's (it needs no .venv).
+ARTIFACT_GALAXY ?= $(VENV)/bin/ansible-galaxy
+define build_artifact
 	@mkdir -p $(BUILD)
 	rm -f $(BUILD)/vpsorg-domains*.tar.gz
-	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD) .
+	$(ARTIFACT_GALAXY) collection build --force --output-path $(BUILD) .
+endef
 
-galaxy-importer: ci-venv build ## Run galaxy-importer over the built artifact (fails on any warning)
+$(ARTIFACT): $(ARTIFACT_SOURCES)
+	@test -x $(ARTIFACT_GALAXY) || $(MAKE) --no-print-directory venv
+	$(build_artifact)
+
+artifact: $(ARTIFACT) ## The collection artifact in .build/, built only when missing or out of date
+
+build: venv ## Build the collection artifact into .build/ (always)
+	$(build_artifact)
+
+galaxy-importer: ci-venv artifact ## Run galaxy-importer over the built artifact (fails on any warning)
 	PATH="$(CURDIR)/$(CI_VENV)/bin:$$PATH" GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/utils/galaxy-importer.cfg \
-		$(CI_VENV)/bin/python tests/utils/run_galaxy_importer.py $(BUILD)/vpsorg-domains-*.tar.gz
+		$(CI_VENV)/bin/python tests/utils/run_galaxy_importer.py $(ARTIFACT)
 
-ee-create: ci-venv build ## ansible-builder create: the execution environment's build context in .build/ee
+ee-create: ci-venv artifact ## ansible-builder create: the execution environment's build context in .build/ee
 	rm -rf $(BUILD)/ee
-	cp $(BUILD)/vpsorg-domains-*.tar.gz $(BUILD)/vpsorg-domains.tar.gz
+	cp $(ARTIFACT) $(BUILD)/vpsorg-domains.tar.gz
 	$(CI_VENV)/bin/ansible-builder create --file execution-environment.yml --context $(BUILD)/ee
 
 clean: ## Remove build output (keeps the venvs)
@@ -267,11 +293,10 @@ $(DEMO_VENV)/.stamp: requirements.txt | python-check
 	@touch $@
 
 demo: $(DEMO_VENV)/.stamp ## Build and install the collection, start a sandbox, run playbooks/demo.yml against it
-	@mkdir -p $(BUILD)
-	rm -rf $(DEMO_COLLECTIONS) $(BUILD)/demo-artifact
-	$(DEMO_VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD)/demo-artifact . >/dev/null
+	@$(MAKE) --no-print-directory artifact ARTIFACT_GALAXY=$(DEMO_VENV)/bin/ansible-galaxy
+	rm -rf $(DEMO_COLLECTIONS)
 	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(DEMO_VENV)/bin/ansible-galaxy collection install --offline --force \
-		-p $(DEMO_COLLECTIONS) $(BUILD)/demo-artifact/vpsorg-domains-*.tar.gz >/dev/null
+		-p $(DEMO_COLLECTIONS) $(ARTIFACT) >/dev/null
 	ANSIBLE_COLLECTIONS_PATH=$(DEMO_COLLECTIONS) $(DEMO_VENV)/bin/python tests/perf/run_demo.py
 
 # The sandbox needs only the standard library; it runs in the demo's lean venv, whose ansible-playbook then runs

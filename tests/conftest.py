@@ -292,6 +292,19 @@ def _decode(raw: bytes, headers: Message) -> Any:
     return text
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Skipped tests go to $CI_SKIPPED_FILE too, when set (.ci/run lists them in its summary: no silent skip)."""
+    skipped_file = os.environ.get("CI_SKIPPED_FILE")
+    reports = terminalreporter.stats.get("skipped", [])
+    # Under xdist the controller sees every report; a worker's summary would write its own twice.
+    if not skipped_file or not reports or hasattr(terminalreporter.config, "workerinput"):
+        return
+    with open(skipped_file, "a", encoding="utf-8") as handle:
+        for report in reports:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            handle.write(f"pytest {report.nodeid}: {reason}\n")
+
+
 @pytest.fixture(scope="session")
 def sandbox_profile(pytestconfig: pytest.Config) -> str:
     """The profile of the session's sandbox (`--sandbox-profile`): tests asserting profile-specific text ask it."""

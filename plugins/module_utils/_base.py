@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 import traceback
 from typing import Any, Callable, Dict
 
@@ -81,9 +82,21 @@ def create_client(module: AnsibleModule, pool_size: int = 4) -> ApiClient:
     return client
 
 
+# How a task waits between reads (the look-up after an unclear answer, the wait for a registration to become
+# active) and the clock it measures with. Module-level so that a test of main() swaps in a fake clock whose
+# sleep only advances it: the grace period is then run through in full without any real waiting.
+TASK_SLEEP: Callable[[float], None] = time.sleep
+TASK_CLOCK: Callable[[], float] = time.monotonic
+
+
 def task_options(module: AnsibleModule) -> Dict[str, Any]:
-    """The keyword arguments of a task that writes: check mode, and the grace period after an unclear answer."""
-    return {"check_mode": module.check_mode, "grace_seconds": lookup_grace(module.params["api_timeout"])}
+    """The keyword arguments of a task that writes: check mode, the grace period after an unclear answer, waiting."""
+    return {
+        "check_mode": module.check_mode,
+        "grace_seconds": lookup_grace(module.params["api_timeout"]),
+        "sleep": TASK_SLEEP,
+        "clock": TASK_CLOCK,
+    }
 
 
 def run_module(module: AnsibleModule, task: Callable[[], Dict[str, Any]]) -> None:

@@ -42,6 +42,7 @@ def assert_clean(run) -> None:
         assert "exception" not in result or "unexpected error" not in result.get("msg", ""), result
 
 
+@pytest.mark.api_shape
 def test_a_name_stored_in_unicode_is_found_by_every_module(sandbox, run_playbook):
     stored = sandbox.seed_domain(domain_name="bücher.app")
     assert stored["domain_name"] == "bücher.app"
@@ -71,6 +72,7 @@ def test_a_name_stored_in_unicode_is_found_by_every_module(sandbox, run_playbook
     assert searches.count("bücher.app") == 3
 
 
+@pytest.mark.api_shape
 def test_transfer_secrets_in_api_answers_never_reach_any_output(sandbox, run_playbook):
     seeded = sandbox.seed_domain(domain_name="epp-leak.org")
     detail = sandbox.api("GET", f"domains/{seeded['id']}/")[2]
@@ -100,6 +102,7 @@ def test_transfer_secrets_in_api_answers_never_reach_any_output(sandbox, run_pla
     assert_clean(run)
 
 
+@pytest.mark.api_shape
 def test_opaque_and_missing_ids_end_in_a_result_or_a_clean_failure(sandbox, run_playbook):
     opaque = {"id": "3f2b6c1e-9a4d", "domain_name": "opaque-id.com", "status": "active", "auto_renew": True}
     serve(sandbox, f"{LIST_PATH}3f2b6c1e-9a4d/", dict(opaque, registrar="VPS.org", whois_info=None, extra=[1]), 1)
@@ -134,6 +137,7 @@ def test_opaque_and_missing_ids_end_in_a_result_or_a_clean_failure(sandbox, run_
     assert_clean(run)
 
 
+@pytest.mark.api_shape
 @pytest.mark.parametrize(
     ("answer", "message"),
     [

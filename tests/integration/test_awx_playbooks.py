@@ -103,6 +103,7 @@ def test_audit_refuses_to_run_outside_check_mode(awx_run, sandbox):
     assert sandbox.journal() == []
 
 
+@pytest.mark.api_shape
 def test_a_compliance_audit_fails_on_the_listed_findings_even_without_drift(awx_run, sandbox, tmp_path):
     # A policy that manages only auto-renew: after the nightly run nothing drifts, but two domains stay unlocked.
     policy = {"portfolio_settings": {"auto_renew": True}}

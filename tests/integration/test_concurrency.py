@@ -78,6 +78,7 @@ def _holders(sandbox: Any, tokens: Dict[str, str]) -> Dict[str, List[int]]:
     return held
 
 
+@pytest.mark.api_shape
 @pytest.mark.slow
 def test_same_account_registers_once(sandbox: Any, run_playbook: Any, tmp_path: Path) -> None:
     sandbox.add_fault(method="POST", path_prefix="/api/v1/domains/", delay_ms=POST_DELAY_MS, count=2)
@@ -99,6 +100,7 @@ def test_same_account_registers_once(sandbox: Any, run_playbook: Any, tmp_path: 
     assert "registration" not in loser or not loser["registration"]
 
 
+@pytest.mark.api_shape
 @pytest.mark.slow
 def test_other_account_is_told_the_name_is_taken(sandbox: Any, run_playbook: Any, tmp_path: Path) -> None:
     sandbox.add_account("rival", RIVAL_TOKEN, 1000)

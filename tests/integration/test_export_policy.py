@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import idna
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -57,6 +58,7 @@ def export(run_playbook, tmp_path: Path, name: str, **env: str):
     return run, dest
 
 
+@pytest.mark.api_shape
 def test_export_writes_a_commented_vars_file_that_changes_nothing(run_playbook, sandbox, tmp_path):
     sandbox.seed_domain(domain_name="xn--mnchen-3ya.de", status="pending", locked=False)
     sandbox.seed_domain(domain_name="expired-shop.com", status="expired", auto_renew=False)
@@ -95,21 +97,6 @@ def test_export_writes_a_commented_vars_file_that_changes_nothing(run_playbook, 
     assert {item["name"] for item in result["skipped_domains"]} == {"xn--mnchen-3ya.de", "expired-shop.com"}
     assert writes(sandbox.journal(), "demo") == []
     assert sandbox.ledger() == []
-
-
-def test_as_policy_with_a_filter_fails_before_any_request(run_playbook, sandbox):
-    run = run_playbook(
-        [
-            {"name": "With name", "vpsorg.domains.vps_domain_info": {"as_policy": True, "name": "example-shop.com"}},
-            {"name": "With search", "vpsorg.domains.vps_domain_info": {"as_policy": True, "search": "shop"}},
-        ]
-    )
-    assert run.status("With name") == "failed"
-    assert run.result("With name")["msg"].startswith("as_policy: ")
-    assert "name" in run.result("With name")["msg"]
-    assert run.status("With search") == "failed"
-    assert "search" in run.result("With search")["msg"]
-    assert sandbox.journal() == []
 
 
 # -- the property, for real -----------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ def _printed_renewals(lines: List[str]) -> tuple:
 
 
 @pytest.mark.parametrize(("days", "inside"), [(0, True), (364, True), (365, True), (366, False)])
+@pytest.mark.api_shape
 def test_the_printed_total_is_the_sum_of_the_printed_months(run_playbook, sandbox, days, inside):
     """A domain registered today for a year expires 365 days ahead: in the total, and in a month of the table."""
     # Inside: the first second of that calendar day; outside: its last second. Either way the domain is that

@@ -101,6 +101,7 @@ def inventory(sandbox, tmp_path, request) -> Inventory:
     raise AssertionError("the integration conftest with base_environment() is not loaded")
 
 
+@pytest.mark.api_shape
 def test_hosts_groups_and_host_variables(inventory, sandbox):
     sandbox.seed_domain(domain_name=IDN, status="pending", locked=False, expiration_date=in_days(100))
     sandbox.seed_domain(domain_name="old-shop.com", status="expired", expiration_date=in_days(-3), auto_renew=False)
@@ -163,6 +164,7 @@ def test_statuses_and_search_are_filters(inventory, sandbox):
     assert {"search": "SHOP"} in queries
 
 
+@pytest.mark.api_shape
 def test_every_page_is_read(inventory, sandbox):
     sandbox.configure(page_size=2)
     for number in range(5):
@@ -197,6 +199,7 @@ def test_a_cache_hit_sends_no_request(inventory, sandbox, tmp_path):
     assert [entry["query"] for entry in sandbox.journal()] == [{"status": "pending"}]
 
 
+@pytest.mark.api_shape
 def test_a_rejected_token_fails_clearly_without_showing_it(inventory, sandbox):
     secret = "wrong-but-secret-token-4711"
     completed = inventory.run(inventory.config(), "--list", token=secret)
@@ -225,6 +228,7 @@ def test_a_file_with_another_name_is_not_read(inventory, sandbox):
     assert sandbox.journal() == []
 
 
+@pytest.mark.api_shape
 def test_the_demo_configuration_shows_the_sandbox_in_groups(inventory, sandbox):
     # The shipped file as it is: the sandbox's URL and token come from VPSORG_API_URL and VPSORG_API_TOKEN.
     completed = inventory.run(PLAYBOOKS / "inventory" / "demo.vps_domains.yml", "--graph")
@@ -234,6 +238,7 @@ def test_the_demo_configuration_shows_the_sandbox_in_groups(inventory, sandbox):
         assert line in graph
 
 
+@pytest.mark.api_shape
 def test_domain_checks_runs_per_domain_over_the_inventory(inventory, sandbox, tmp_path):
     sandbox.seed_domain(domain_name=IDN, status="expired", expiration_date=in_days(-5), auto_renew=False)
     config = inventory.config()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -54,6 +55,7 @@ def new(*names: str) -> List[Dict[str, str]]:
 # -- vps_portfolio: estimates and max_spend ---------------------------------------------------------------
 
 
+@pytest.mark.api_shape
 def test_check_mode_estimates_the_spend_and_sends_no_write(run_playbook, sandbox):
     run = run_playbook(
         [portfolio_task(domains=new("example-shop.com", "cost-one.io", "cost-two.co"), register_missing=True)],
@@ -70,6 +72,7 @@ def test_check_mode_estimates_the_spend_and_sends_no_write(run_playbook, sandbox
     assert sandbox.ledger() == []
 
 
+@pytest.mark.api_shape
 def test_over_budget_and_unknown_prices_are_refused_before_any_write(run_playbook, sandbox):
     run = run_playbook(
         [
@@ -107,6 +110,7 @@ def test_over_budget_and_unknown_prices_are_refused_before_any_write(run_playboo
     assert sandbox.ledger() == []
 
 
+@pytest.mark.api_shape
 def test_a_budget_equal_to_the_estimate_passes_and_spent_is_what_was_charged(run_playbook, sandbox):
     run = run_playbook(
         [portfolio_task(domains=new("cost-one.io", "cost-two.co"), register_missing=True, max_spend=64.98)]
@@ -118,6 +122,7 @@ def test_a_budget_equal_to_the_estimate_passes_and_spent_is_what_was_charged(run
     assert [c["registration"]["total_cost"] for c in result["changes"]] == [39.99, 24.99]
 
 
+@pytest.mark.api_shape
 def test_a_run_that_reaches_its_budget_stops_and_charged_exactly_what_it_reports(run_playbook, sandbox):
     # The prices given say .com costs 5 a year (so the plan fits 30); the API charges 12.99: the third
     # registration would pass the budget and is not sent.
@@ -150,6 +155,7 @@ def test_a_run_that_reaches_its_budget_stops_and_charged_exactly_what_it_reports
 # -- forecast and findings from the account as read -----------------------------------------------------
 
 
+@pytest.mark.api_shape
 def test_renewals_and_findings_of_the_demo_account(run_playbook, sandbox):
     expired = datetime.now(timezone.utc) - timedelta(days=3)
     sandbox.seed_domain(
@@ -183,6 +189,7 @@ def test_renewals_and_findings_of_the_demo_account(run_playbook, sandbox):
 # -- the role: fail_on, the summary, the HTML report ----------------------------------------------------
 
 
+@pytest.mark.api_shape
 def test_fail_on_fails_after_the_report_and_names_the_findings(run_playbook, sandbox, tmp_path):
     page = tmp_path / "audit.html"
     run = run_playbook(
@@ -211,6 +218,7 @@ def test_fail_on_fails_after_the_report_and_names_the_findings(run_playbook, san
     assert writes(sandbox.journal()) == []
 
 
+@pytest.mark.api_shape
 def test_fail_on_passes_without_a_matching_finding_and_drift_only_in_check_mode(run_playbook, sandbox):
     quiet = run_playbook(role(portfolio_fail_on=["expired", "pending_transfer_stuck"]), check=True, ignore_errors=False)
     assert quiet.rc == 0, quiet.output
@@ -224,12 +232,6 @@ def test_fail_on_passes_without_a_matching_finding_and_drift_only_in_check_mode(
     assert applied.rc == 0, applied.output
 
 
-def test_fail_on_rejects_an_unknown_condition_before_any_request(run_playbook, sandbox):
-    run = run_playbook(role(portfolio_fail_on=["expird"]), check=True)
-    assert "expird" in run.output
-    assert sandbox.journal() == []
-
-
 # -- the HTML report in a real browser -------------------------------------------------------------------
 
 
@@ -238,7 +240,10 @@ def _chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    pytest.skip(f"no headless browser found (tried {', '.join(CHROMIUM_NAMES)}): apt-get install chromium")
+    message = f"no headless browser found (tried {', '.join(CHROMIUM_NAMES)}): apt-get install chromium"
+    if os.environ.get("CI") == "true":  # .ci/run installs chromium: missing there, the check would silently go
+        pytest.fail(message)
+    pytest.skip(message)
     raise AssertionError("unreachable")
 
 
@@ -289,6 +294,7 @@ def test_the_browser_check_catches_a_page_with_console_errors(tmp_path):
     assert console_errors(_browser(binary, broken, "--dump-dom").stderr)
 
 
+@pytest.mark.api_shape
 def test_the_html_report_renders_in_chromium_with_bars_matching_the_data(run_playbook, sandbox, tmp_path):
     binary = _chromium()
     now = datetime.now(timezone.utc)
@@ -366,6 +372,7 @@ def _measured(binary: str, page: Path, width: int) -> Dict[str, Any]:
     return json.loads(html.unescape(found.group(1)))
 
 
+@pytest.mark.api_shape
 def test_the_width_check_catches_a_page_that_runs_off_a_phone(tmp_path):
     binary = _chromium()
     wide = tmp_path / "wide.html"
@@ -375,6 +382,7 @@ def test_the_width_check_catches_a_page_that_runs_off_a_phone(tmp_path):
     assert measured["scroll"] > 400
 
 
+@pytest.mark.api_shape
 def test_the_html_report_fits_a_1400_and_a_400_pixel_screen(run_playbook, sandbox, tmp_path):
     """What an owner opens on a phone from a notification: what needs action first, and nothing runs off."""
     binary = _chromium()
@@ -425,6 +433,7 @@ def test_the_html_report_fits_a_1400_and_a_400_pixel_screen(run_playbook, sandbo
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.api_shape
 def test_the_role_estimates_in_check_mode_and_its_budget_refuses_before_any_write(run_playbook, sandbox):
     listed = [{"name": "example-blog.net"}, {"name": "role-new-shop.com"}, {"name": "role-new-lab.io"}]
     plan = run_playbook(

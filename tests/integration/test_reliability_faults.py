@@ -116,6 +116,7 @@ _SETTLE_SECONDS = 8.0
 _CHARGE_KINDS = {"register": "registration", "transfer": "transfer"}
 
 
+@pytest.mark.api_shape
 def test_matrix_is_complete() -> None:
     cells = {(cell.endpoint, cell.fault) for cell in MATRIX}
     assert cells == {(endpoint, fault) for endpoint in ENDPOINTS for fault in FAULTS}
@@ -364,6 +365,7 @@ def _check_ledger(sandbox: Any, endpoint: str, targets: Dict[str, Target]) -> Li
     return problems
 
 
+@pytest.mark.api_shape
 @pytest.mark.slow
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_fault_matrix(sandbox: Any, run_playbook: Any, tmp_path: Any, endpoint: str) -> None:
@@ -387,6 +389,7 @@ def test_fault_matrix(sandbox: Any, run_playbook: Any, tmp_path: Any, endpoint: 
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.api_shape
 def test_retry_after_cap_and_non_retried_answers(sandbox: Any, run_playbook: Any) -> None:
     """Retry-After above the cap fails at once saying so; an HTTP-date Retry-After is honoured; a 403 HTML page
     from a proxy fails at once with a readable message."""
@@ -467,6 +470,7 @@ def test_retry_after_cap_and_non_retried_answers(sandbox: Any, run_playbook: Any
     assert sandbox.ledger() == []
 
 
+@pytest.mark.api_shape
 def test_retries_are_bounded(sandbox: Any, run_playbook: Any) -> None:
     """A GET answered 503 every time is given up after a bounded number of attempts, with a clear message."""
     transfer_me = _domain_id(sandbox, "transfer-me.org")

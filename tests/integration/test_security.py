@@ -260,6 +260,7 @@ def leaky_account(sandbox: Any) -> Dict[str, Any]:
     return ids
 
 
+@pytest.mark.api_shape
 def test_secrets_never_shown(sandbox: Any, run_playbook: Any, leaky_account: Dict[str, Any], tmp_path: Path) -> None:
     """Token and auth codes stay out of results, messages, warnings and -vvvv output, on success and failure."""
     url = sandbox.api_url
@@ -361,6 +362,7 @@ def test_secrets_never_shown(sandbox: Any, run_playbook: Any, leaky_account: Dic
     assert "Traceback" not in run.output
 
 
+@pytest.mark.api_shape
 def test_plain_http_refused_unless_loopback(sandbox: Any, run_playbook: Any) -> None:
     """http:// to a host that is not loopback fails before any request; loopback names work."""
     recorder_any = _serve(_RecordingHandler, host="0.0.0.0")
@@ -420,6 +422,7 @@ def tls_sandbox(sandbox: Any, tmp_path: Path, self_signed_certificate: Tuple[Pat
         server.stop()
 
 
+@pytest.mark.api_shape
 def test_tls_certificates(tls_sandbox: Any, run_playbook: Any) -> None:
     """A self-signed certificate fails clearly and at once; ca_path, VPSORG_CA_PATH and REQUESTS_CA_BUNDLE
     trust it; an http:// next link from a TLS-terminating proxy is followed over https; HTTPS_PROXY works."""
@@ -476,6 +479,7 @@ def test_tls_certificates(tls_sandbox: Any, run_playbook: Any) -> None:
         _stop(proxy)
 
 
+@pytest.mark.api_shape
 def test_redirects_to_writes_are_errors(sandbox: Any, run_playbook: Any) -> None:
     """A 3xx to a PUT, POST or DELETE fails, names the redirect, and is never followed (nor retried)."""
     ids = {name: _domain_id(sandbox, name) for name in ("example-shop.com", "example-blog.net", "transfer-me.org")}
@@ -525,6 +529,7 @@ def test_redirects_to_writes_are_errors(sandbox: Any, run_playbook: Any) -> None
         _stop(redirector)
 
 
+@pytest.mark.api_shape
 def test_authorization_never_sent_to_another_host(sandbox: Any, run_playbook: Any) -> None:
     """A next link to another host (a proxy in front of the API) is re-based on api_url with one warning; that
     host never sees a request, let alone the token."""

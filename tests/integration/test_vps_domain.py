@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
+import pytest
+
 MODULE = "vpsorg.domains.vps_domain"
 INFO = "vpsorg.domains.vps_domain_info"
 DOMAINS_PATH = "/api/v1/domains/"
@@ -54,46 +56,8 @@ def assert_failed(run, task_name: str, *fragments: str) -> dict:
     return result
 
 
-# -- arguments ----------------------------------------------------------------------------------------------
-def test_bad_arguments_fail_before_any_request(run_playbook, sandbox):
-    run = run_playbook(
-        [
-            task("Bad name", name="not a domain"),
-            task("Bad IDN", name="xn--zz.com"),
-            task("One nameserver", name="example-shop.com", nameservers=["ns1.vps.org"]),
-            task("Bad nameserver", name="example-shop.com", nameservers=["ns1.vps.org", "ns_2.vps.org"]),
-            task("Too many years", name="fresh-name.com", allow_registration=True, years=11),
-            task("Negative wait", name="example-shop.com", wait=True, wait_timeout=-5),
-            task("Wrong type", name="example-shop.com", auto_renew="sometimes"),
-            task("Unknown option", name="example-shop.com", colour="blue"),
-            task("Missing name", state="present"),
-            task("Plain http elsewhere", name="example-shop.com", api_url="http://api.example.net/api/v1"),
-            task("Info name and filter", INFO, name="example-shop.com", status="active"),
-            task("Info negative days", INFO, expiring_within_days=-1),
-        ]
-    )
-    assert_failed(run, "Bad name", "name: 'not a domain' is not a valid domain name")
-    assert_failed(run, "Bad IDN", "name: 'xn--zz.com'")
-    assert_failed(run, "One nameserver", "nameservers: ", "2 to 4")
-    assert_failed(run, "Bad nameserver", "nameservers: 'ns_2.vps.org'", "underscore")
-    assert_failed(run, "Too many years", "years: 11", "between 1 and 10")
-    assert_failed(run, "Negative wait", "wait_timeout: -5")
-    assert_failed(run, "Wrong type", "auto_renew")
-    assert_failed(run, "Unknown option", "colour")
-    assert_failed(run, "Missing name", "name")
-    assert_failed(run, "Plain http elsewhere", "http")
-    assert_failed(run, "Info name and filter", "mutually exclusive", "name", "status")
-    assert_failed(run, "Info negative days", "expiring_within_days: -1")
-    assert sandbox.journal() == []
-
-
-def test_no_credentials_fail_before_any_request(run_playbook, sandbox):
-    run = run_playbook([task("No token", name="example-shop.com")], connection_defaults=False)
-    assert_failed(run, "No token", "api_token")
-    assert sandbox.journal() == []
-
-
 # -- the hcloud order: check mode, change, no change, update --------------------------------------------------
+@pytest.mark.api_shape
 def test_check_change_rerun_update(run_playbook, sandbox):
     run = run_playbook(
         [
@@ -151,6 +115,7 @@ def test_check_change_rerun_update(run_playbook, sandbox):
     assert stored(sandbox, 101)["nameservers"] == ["ns1.a.example", "ns2.a.example"]
 
 
+@pytest.mark.api_shape
 def test_whole_playbook_in_check_mode_writes_nothing(run_playbook, sandbox):
     run = run_playbook(
         [
@@ -204,6 +169,7 @@ def test_registration_needs_allow_registration(run_playbook, sandbox):
     assert sandbox.ledger() == []
 
 
+@pytest.mark.api_shape
 def test_registration_wait_then_nothing_to_change(run_playbook, sandbox):
     options = {"name": "fresh-shop.com", "allow_registration": True, "years": 2, "locked": False, "wait": True}
     run = run_playbook(
@@ -245,6 +211,7 @@ def test_registration_wait_then_nothing_to_change(run_playbook, sandbox):
     assert stored(sandbox, new_id)["locked"] is False
 
 
+@pytest.mark.api_shape
 def test_registration_with_settings_in_the_post_needs_no_update(run_playbook, sandbox):
     run = run_playbook(
         [
@@ -278,6 +245,7 @@ def test_registration_with_settings_in_the_post_needs_no_update(run_playbook, sa
     ]
 
 
+@pytest.mark.api_shape
 def test_idn_name_is_registered_as_punycode(run_playbook, sandbox):
     run = run_playbook(
         [
@@ -296,6 +264,7 @@ def test_idn_name_is_registered_as_punycode(run_playbook, sandbox):
     assert [e["domain_name"] for e in sandbox.ledger()] == ["xn--bcher-test-9db.com"]
 
 
+@pytest.mark.api_shape
 def test_taken_name_fails_with_the_transfer_hint(run_playbook, sandbox):
     run = run_playbook([task("Taken", name="google.com", allow_registration=True)])
     result = assert_failed(run, "Taken", f"google.com is {TAKEN_MESSAGE}")
@@ -310,6 +279,7 @@ def test_taken_name_fails_with_the_transfer_hint(run_playbook, sandbox):
     assert sandbox.ledger() == []
 
 
+@pytest.mark.api_shape
 def test_insufficient_balance(run_playbook, sandbox):
     sandbox.add_account("low", "low-balance-token", "5.00")
     run = run_playbook(
@@ -323,6 +293,7 @@ def test_insufficient_balance(run_playbook, sandbox):
     assert sandbox.ledger() == []
 
 
+@pytest.mark.api_shape
 def test_wait_timeout_after_registration_fails_as_changed(run_playbook, sandbox):
     sandbox.configure(activation_delay=60)
     run = run_playbook(
@@ -358,6 +329,7 @@ def test_wait_for_a_domain_already_pending(run_playbook, sandbox):
     assert all(entry == ("GET", f"{DOMAINS_PATH}{pending['id']}/", {}, None) for entry in polls)
 
 
+@pytest.mark.api_shape
 def test_failed_follow_up_update_after_registration_fails_as_changed(run_playbook, sandbox):
     sandbox.add_fault(method="PUT", path_prefix=DOMAINS_PATH, count=1, status=400, body={"locked": ["Not now."]})
     run = run_playbook([task("Register", name="fresh-shop.com", allow_registration=True, locked=False)])
@@ -445,6 +417,7 @@ def test_absent_rules(run_playbook, sandbox):
 
 
 # -- connection and errors ------------------------------------------------------------------------------------
+@pytest.mark.api_shape
 def test_environment_credentials(run_playbook, sandbox):
     env = {"VPSORG_API_URL": sandbox.api_url, "VPSORG_API_TOKEN": sandbox.token, "VPSORG_API_TIMEOUT": "10"}
     run = run_playbook(
@@ -460,6 +433,7 @@ def test_environment_credentials(run_playbook, sandbox):
     assert sandbox.token not in run.output
 
 
+@pytest.mark.api_shape
 def test_module_defaults_group_reaches_both_modules(run_playbook, sandbox):
     # The harness sets the connection only through module_defaults: group/vpsorg.domains.all.
     run = run_playbook([task("Domain", name="example-labs.io"), task("Info", INFO, name="example-labs.io")])
@@ -468,6 +442,7 @@ def test_module_defaults_group_reaches_both_modules(run_playbook, sandbox):
     assert len(sandbox.journal()) == 3
 
 
+@pytest.mark.api_shape
 def test_wrong_token(run_playbook, sandbox):
     # From the environment, so that the playbook source (which Ansible quotes around a failed task) lacks it.
     run = run_playbook(
@@ -484,6 +459,7 @@ def test_wrong_token(run_playbook, sandbox):
     assert [e["status"] for e in sandbox.journal()] == [401, 401]
 
 
+@pytest.mark.api_shape
 def test_not_found(run_playbook, sandbox):
     # The domain disappears between the lookup and the update.
     sandbox.add_fault(
@@ -508,6 +484,7 @@ def test_not_found(run_playbook, sandbox):
     assert [e["fault"] is not None for e in sandbox.journal() if e["method"] == "PUT"] == [True]
 
 
+@pytest.mark.api_shape
 def test_429_and_503_on_reads_are_retried(run_playbook, sandbox):
     sandbox.add_fault(method="GET", path_prefix=DOMAINS_PATH, count=1, status=429, retry_after=1)
     sandbox.add_fault(method="GET", path_prefix=DOMAINS_PATH, count=1, status=503)
@@ -520,6 +497,7 @@ def test_429_and_503_on_reads_are_retried(run_playbook, sandbox):
     assert all(fault["count"] == 0 for fault in sandbox.faults()) or sandbox.faults() == []
 
 
+@pytest.mark.api_shape
 def test_unclear_registration_is_looked_up_not_sent_again(run_playbook, sandbox):
     # The server commits the registration but the answer never arrives.
     sandbox.add_fault(method="POST", path_prefix=DOMAINS_PATH, count=1, drop="after_commit")
@@ -534,6 +512,7 @@ def test_unclear_registration_is_looked_up_not_sent_again(run_playbook, sandbox)
     assert len(sandbox.ledger()) == 1
 
 
+@pytest.mark.api_shape
 def test_unclear_registration_not_found_says_outcome_unknown(run_playbook, sandbox):
     sandbox.add_fault(method="POST", path_prefix=DOMAINS_PATH, count=1, drop="before_commit")
     run = run_playbook([task("Register", name="fresh-shop.com", allow_registration=True, api_timeout=2)])

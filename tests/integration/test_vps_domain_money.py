@@ -21,6 +21,7 @@ def posts(journal: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return [entry for entry in journal if entry["method"] == POSTS]
 
 
+@pytest.mark.api_shape
 def test_check_mode_shows_the_estimate_and_sends_no_write(run_playbook, sandbox):
     run = run_playbook(
         [
@@ -36,6 +37,7 @@ def test_check_mode_shows_the_estimate_and_sends_no_write(run_playbook, sandbox)
     assert sandbox.ledger() == []
 
 
+@pytest.mark.api_shape
 def test_over_max_cost_or_an_unknown_price_is_refused_before_the_post(run_playbook, sandbox):
     run = run_playbook(
         [
@@ -64,6 +66,7 @@ def test_over_max_cost_or_an_unknown_price_is_refused_before_the_post(run_playbo
     assert sandbox.ledger() == []
 
 
+@pytest.mark.api_shape
 def test_max_cost_equal_to_the_estimate_registers_and_reports_what_was_charged(run_playbook, sandbox):
     run = run_playbook([register_task("Register", "just-enough.com", years=2, max_cost=25.98)])
     assert run.status("Register") == "changed"
@@ -75,6 +78,7 @@ def test_max_cost_equal_to_the_estimate_registers_and_reports_what_was_charged(r
     assert len(posts(sandbox.journal())) == 1
 
 
+@pytest.mark.api_shape
 def test_total_cost_sent_as_a_string_comes_back_as_a_number(run_playbook, sandbox):
     """Django REST Framework renders decimals as strings: the drf profile of the sandbox does the same."""
     status, answer = sandbox.control("POST", "config", {"profile": "drf"})
@@ -92,6 +96,7 @@ def test_total_cost_sent_as_a_string_comes_back_as_a_number(run_playbook, sandbo
     assert [entry["amount"] for entry in sandbox.ledger()] == [25.98]
 
 
+@pytest.mark.api_shape
 def test_the_register_playbook_shows_money_as_people_read_it(run_playbook, sandbox):
     run = run_playbook(
         playbook=PLAYBOOKS / "register.yml",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
+import pytest
+
 VPS_NS = ["ns1.vps.org", "ns2.vps.org"]
 STRICT = {"auto_renew": True, "locked": True, "privacy_protection": True, "nameservers": VPS_NS}
 TASK = "Apply the policy"
@@ -41,45 +43,10 @@ def change(result: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:
     return None
 
 
-# -- validation: before any request ----------------------------------------------------------------------
-
-
-def test_a_misspelt_setting_fails_before_any_request(run_playbook, sandbox):
-    run = run_playbook([portfolio_task(settings={"auto_renwe": True})])
-    assert run.status(TASK) == "failed"
-    assert "settings.auto_renwe" in run.result(TASK)["msg"]
-    assert sandbox.journal() == []
-
-
-def test_a_misspelt_override_fails_before_any_request(run_playbook, sandbox):
-    run = run_playbook([portfolio_task(domains=[{"name": "example-shop.com", "lock": True}])])
-    assert run.status(TASK) == "failed"
-    assert "domains.lock" in run.result(TASK)["msg"]
-    assert sandbox.journal() == []
-
-
-def test_bad_values_name_the_option(run_playbook, sandbox):
-    run = run_playbook(
-        [
-            portfolio_task("Nameservers", settings={"nameservers": ["ns1.vps.org"]}),
-            portfolio_task("Twice", domains=[{"name": "a-shop.com"}, {"name": "A-Shop.com."}]),
-            portfolio_task("Pattern", exclude=["not a name"]),
-            portfolio_task("Concurrency", concurrency=0),
-            portfolio_task("Status", statuses=["actve"]),
-        ]
-    )
-    assert run.result("Nameservers")["msg"].startswith("settings.nameservers: ")
-    assert run.result("Twice")["msg"].startswith("domains[1].name: a-shop.com is listed twice")
-    assert run.result("Pattern")["msg"].startswith("exclude[0]: ")
-    assert run.result("Concurrency")["msg"].startswith("concurrency: ")
-    assert "statuses" in run.result("Status")["msg"]
-    assert all(run.status(name) == "failed" for name in ("Nameservers", "Twice", "Pattern", "Concurrency", "Status"))
-    assert sandbox.journal() == []
-
-
 # -- drift ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.api_shape
 def test_only_drifted_fields_of_drifted_domains_are_written(run_playbook, sandbox):
     # Nameservers in another order and case, with a trailing dot, are no drift.
     sandbox.seed_domain(domain_name="order-only.com", nameservers=["NS2.vps.org.", "ns1.VPS.org"])
@@ -138,6 +105,7 @@ def test_a_second_run_changes_nothing_and_only_reads(run_playbook, sandbox):
     assert writes(sandbox.journal()) == []
 
 
+@pytest.mark.api_shape
 def test_the_account_is_read_once_across_pages(run_playbook, sandbox):
     sandbox.configure(page_size=2)
     run = run_playbook([portfolio_task(settings={"locked": True})])
@@ -216,6 +184,7 @@ def test_an_empty_domain_list_means_none_and_omitted_means_every(run_playbook, s
     assert run.result("Every")["summary"]["checked"] == 4
 
 
+@pytest.mark.api_shape
 def test_excluded_names_and_patterns_are_left_alone(run_playbook, sandbox):
     run = run_playbook([portfolio_task(settings=STRICT, exclude=["transfer-*", "EXAMPLE-BLOG.NET"])])
     result = run.result(TASK)
@@ -246,6 +215,7 @@ def test_a_listed_but_excluded_domain_is_left_alone_with_a_warning(run_playbook,
     assert "listed in domains but also excluded" in run.output
 
 
+@pytest.mark.api_shape
 def test_other_statuses_are_skipped_and_never_changed(run_playbook, sandbox):
     pending = sandbox.seed_domain(domain_name="still-pending.com", status="pending", locked=False)
     expired = sandbox.seed_domain(domain_name="gone-already.com", status="expired", locked=False)
@@ -284,6 +254,7 @@ def test_missing_names_are_reported_and_fail_at_the_end(run_playbook, sandbox):
     assert sandbox.ledger() == []
 
 
+@pytest.mark.api_shape
 def test_missing_names_are_registered_when_asked(run_playbook, sandbox):
     run = run_playbook(
         [
@@ -383,6 +354,7 @@ def test_max_changes_stops_before_the_first_write(run_playbook, sandbox):
     assert len(puts(sandbox.journal())) == 2
 
 
+@pytest.mark.api_shape
 def test_one_failed_write_does_not_stop_the_others(run_playbook, sandbox):
     extra = [sandbox.seed_domain(domain_name=f"more-{n}.com", locked=False)["id"] for n in range(6)]
     sandbox.add_fault(
@@ -407,6 +379,7 @@ def test_one_failed_write_does_not_stop_the_others(run_playbook, sandbox):
     assert all(account[f"more-{n}.com"]["locked"] for n in range(6))
 
 
+@pytest.mark.api_shape
 def test_diff_of_a_real_run_shows_only_the_applied_writes(run_playbook, sandbox):
     sandbox.add_fault(
         method="PUT", path_prefix="/api/v1/domains/104/", status=400, body={"locked": ["Refused by the registry."]}
@@ -423,6 +396,7 @@ def test_diff_of_a_real_run_shows_only_the_applied_writes(run_playbook, sandbox)
     assert domains_by_name(sandbox)["transfer-me.org"]["locked"] is False
 
 
+@pytest.mark.api_shape
 def test_a_429_mid_run_pauses_and_every_change_is_still_applied(run_playbook, sandbox):
     for n in range(8):
         sandbox.seed_domain(domain_name=f"busy-{n}.com", auto_renew=False)

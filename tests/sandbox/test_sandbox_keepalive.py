@@ -15,6 +15,8 @@ from typing import Any, List
 
 import pytest
 
+# The drf profile renders its answers in another way: `make pytest-drf` runs this file against it too.
+pytestmark = pytest.mark.api_shape
 ROUNDS = 50
 # A kept-alive request skips the TCP handshake, so it should be faster; 3x leaves room for a busy machine
 # and still fails by an order of magnitude when answers stall.

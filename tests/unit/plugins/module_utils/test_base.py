@@ -214,7 +214,29 @@ def test_lookup_grace_is_twice_the_timeout_within_bounds(timeout: Any, grace: in
 def test_task_options_carry_check_mode_and_the_grace_rule(timeout: int, grace: int) -> None:
     with module_with({"api_token": "t0k", "api_timeout": timeout}) as module:
         module.check_mode = True
-        assert _base.task_options(module) == {"check_mode": True, "grace_seconds": grace}
+        assert _base.task_options(module) == {
+            "check_mode": True,
+            "grace_seconds": grace,
+            "sleep": _base.TASK_SLEEP,
+            "clock": _base.TASK_CLOCK,
+        }
+
+
+def test_task_options_wait_with_the_module_level_sleep_and_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test of main() replaces TASK_SLEEP and TASK_CLOCK; the task gets what is there when it is built."""
+
+    def fake_sleep(_seconds: float) -> None:
+        """Never waits."""
+
+    def fake_clock() -> float:
+        return 0.0
+
+    monkeypatch.setattr(_base, "TASK_SLEEP", fake_sleep)
+    monkeypatch.setattr(_base, "TASK_CLOCK", fake_clock)
+    with module_with({"api_token": "t0k"}) as module:
+        options = _base.task_options(module)
+    assert options["sleep"] is fake_sleep
+    assert options["clock"] is fake_clock
 
 
 def test_settings_spec_covers_every_setting() -> None:

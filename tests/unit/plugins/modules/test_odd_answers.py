@@ -189,3 +189,30 @@ def test_the_odd_answers_are_really_served():
     assert client.get_domain(UUID)["domain_name"] == NAME
     client.session.mount("http://", World(ODD["secrets in objects"]))
     assert "auth_code" not in client.get_domain(UUID)
+
+
+def test_an_unclear_registration_is_looked_up_for_the_whole_grace_period_without_real_waiting(
+    monkeypatch, capsys, fake_time
+):
+    """An empty 201 to the POST: the name is looked up until the grace period (10 s at api_timeout 1) is over.
+
+    The task waits on the fake clock of conftest.py (injected through _base.TASK_SLEEP/TASK_CLOCK), so the whole
+    grace period passes and no real second is slept.
+    """
+    world = World(ODD["empty bodies"])
+    client = ApiClient(
+        CONNECTION["api_token"],
+        BASE,
+        retry=RetryPolicy(max_attempts=2, sleep=lambda _s: None, clock=lambda: 0.0, jitter=lambda: 0.0),
+    )
+    client.session.mount("http://", world)
+    monkeypatch.setattr(vps_domain, "create_client", lambda _module, **_kwargs: client)
+    module, args = RUNS["vps_domain register"]
+    with patch_module_args(dict(CONNECTION, **args)), pytest.raises(SystemExit):
+        module.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result["failed"] is True
+    assert "within 10 seconds" in result["msg"], result
+    assert fake_time.now >= 10
+    assert fake_time.sleeps, "the look-up never waited"
+    assert [sent for sent in world.sent if sent[0] == "POST"] == [("POST", "/api/v1/domains/")]

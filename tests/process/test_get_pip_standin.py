@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Every ansible-core of the matrix finds the offline get-pip stand-in under the pip version it asks for."""
+"""Every ansible-core of the matrix finds the offline get-pip stand-in under the pip version it asks for.
+
+A check of this checkout's venvs (.venv, .venv-<version>), so it lives here and not in tests/unit: ansible-test
+units runs on a copy of the tree that has no venv.
+"""
 
 from __future__ import annotations
 
