@@ -357,7 +357,8 @@ def _transfer_event(
         return None
     completed_at = parse_api_time(after.get("transfer_completed_at"))
     if completed_at is not None:
-        if completed_at <= since:
+        # APIs give whole seconds: a transfer completed in the second the previous poll started is new to it.
+        if completed_at < since.replace(microsecond=0):
             return None  # completed before the previous poll: the domain renewed since, the transfer is old news
     elif before.get("transfer_status") != "pending" and (
         before.get("registrar") is None or before.get("registrar") == after.get("registrar")

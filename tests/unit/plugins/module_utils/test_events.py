@@ -447,6 +447,14 @@ def test_a_transfer_completed_before_the_last_poll_is_old_news():
     assert between(before, take_snapshot([domain()], NOW, before, {1: detail})) == []
 
 
+def test_a_transfer_completed_in_the_second_the_last_poll_started_is_new():
+    # The API gives whole seconds: 12:00:00 may be later than a poll that started at 12:00:00.600.
+    detail = {"registrar": "VPS.org", "transfer_status": "completed", "transfer_completed_at": stamp(NOW)}
+    before = snap(domain(), at=NOW + timedelta(milliseconds=600))
+    after = take_snapshot([domain()], NOW + timedelta(seconds=2), before, {1: detail})
+    assert [event["vpsorg"]["type"] for event in between(before, after)] == ["transfer_completed"]
+
+
 @pytest.mark.parametrize(
     ("known", "expected"),
     [
