@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -208,8 +209,8 @@ def test_domain_guard_puts_back_what_changed_outside_ansible(sandbox, run_playbo
     assert sorted(writes(sandbox)) == sorted([shop, labs])
     # The playbook's report, as ansible-playbook prints a debug message (JSON, quotes escaped).
     output = guard.output()
-    assert r'example-shop.com: changed {\"locked\": false} -> {\"locked\": true}' in output
-    assert r'example-labs.io: changed {\"nameservers\": [\"ns1.evil.example\", \"ns2.evil.example\"]}' in output
+    assert r"example-shop.com: changed {\"locked\": false} -> {\"locked\": true}" in output
+    assert r"example-labs.io: changed {\"nameservers\": [\"ns1.evil.example\", \"ns2.evil.example\"]}" in output
     for name, expected in (("example-shop.com", True), ("example-labs.io", True)):
         _status, _headers, domain = sandbox.api("GET", f"domains/{ids[name]}/")
         assert domain["locked"] is expected and sorted(domain["nameservers"]) == VPS
@@ -285,3 +286,26 @@ def test_failed_polls_are_one_event_each_way_and_the_token_stays_secret(sandbox,
     assert output.count("'type': 'poll_failed'") == 1 and output.count("'type': 'poll_recovered'") == 1
     assert token not in output
     assert [entry["status"] for entry in sandbox.journal() if entry["path"] == LIST_PATH].count(500) == 5
+
+
+def test_expiry_watch_tells_about_a_domain_that_does_not_renew_itself(sandbox, rulebooks, tmp_path):
+    ids = ids_by_name(sandbox)
+    sandbox.clear_journal()
+    notes = tmp_path / "expiry.log"
+    watch = rulebooks("vpsorg.domains.expiry_watch", {"expiry_watch_interval": 1, "notify_expiry_file": str(notes)})
+    watch.wait_for_polls(1)
+    # A new expiry date 5 days away: thresholds 60, 30 and 7 crossed at once, one notice. The same for a domain
+    # that renews itself: no notice.
+    soon = (datetime.now(timezone.utc) + timedelta(days=5, hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sandbox.patch_domain(ids["example-blog.net"], expiration_date=soon)
+    sandbox.patch_domain(ids["example-shop.com"], expiration_date=soon)
+    watch.wait_until(lambda: notes.exists() and notes.read_text(encoding="utf-8"), "a notice")
+    watch.wait_for_polls(watch.polls() + 2)
+    lines = notes.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    assert lines[0].endswith(
+        f"example-blog.net expires in 5 day(s), on {sandbox.api_time(soon)}, and auto-renew is off: renew it, or turn"
+        " auto-renew on (vpsorg.domains.vps_domain with auto_renew: true)"
+    )
+    # Notifying changes nothing in the account.
+    assert writes(sandbox) == []
