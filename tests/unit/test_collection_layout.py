@@ -211,9 +211,12 @@ def _event_sources() -> List[str]:
 
 
 def test_there_is_an_event_source():
-    # galaxy-importer lists every .py under extensions/eda/plugins/event_source as an event source.
+    # galaxy-importer lists every .py under extensions/eda/plugins/event_source as an event source, when
+    # meta/extensions.yml names the directory.
     assert _event_sources() == ["domain_events"]
     assert not (EVENT_SOURCES_DIR / "__init__.py").exists()
+    extensions = yaml.safe_load((REPO_ROOT / "meta" / "extensions.yml").read_text(encoding="utf-8"))
+    assert [entry["args"]["ext_dir"] for entry in extensions["extensions"]] == ["eda/plugins/event_source"]
 
 
 @pytest.mark.parametrize("name", _event_sources())
