@@ -335,11 +335,8 @@ class Bench:
         workdir = self.workdir / "eda"
         workdir.mkdir(exist_ok=True)
         inventory = workdir / "inventory.yml"
-        inventory.write_text(
-            yaml.safe_dump({"all": {"hosts": {"localhost": {"ansible_connection": "local",
-                                                             "ansible_python_interpreter": sys.executable}}}}),
-            encoding="utf-8",
-        )  # fmt: skip
+        host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+        inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": host}}}), encoding="utf-8")
         variables = workdir / "variables.yml"
         variables.write_text(
             yaml.safe_dump({"portfolio_settings": POLICY, "domain_guard_interval": EDA_INTERVAL}), encoding="utf-8"
@@ -348,8 +345,8 @@ class Bench:
         target = self.ids[scale][0]
         self.sandbox.clear_journal()
         log = open(workdir / "rulebook.log", "wb")  # noqa: SIM115  # pylint: disable=consider-using-with
-        command = [str(Path(sys.executable).parent / "ansible-rulebook"), "-i", str(inventory), "-r",
-                   "vpsorg.domains.domain_guard", "-e", str(variables)]  # fmt: skip
+        rulebook = str(Path(sys.executable).parent / "ansible-rulebook")
+        command = [rulebook, "-i", str(inventory), "-r", "vpsorg.domains.domain_guard", "-e", str(variables)]
         process = subprocess.Popen(  # pylint: disable=consider-using-with
             command, cwd=str(workdir), env=self.env(scale, JAVA_HOME=java), stdout=log, stderr=subprocess.STDOUT
         )
