@@ -58,7 +58,9 @@ GET_PIP_VERSIONS := 23_1_2 24_2 24_3_1 25_0_1 25_1_1 25_2 25_3
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_PATH)
 # ansible-rulebook (the event source's tests, `make eda`) runs its rules engine on Java 17: the JDK of the java on
 # PATH unless JAVA_HOME is set (`make JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 ...`).
-JAVA_HOME ?= $(patsubst %/bin/java,%,$(shell readlink -f "$$(command -v java)" 2>/dev/null))
+ifeq ($(origin JAVA_HOME),undefined)
+JAVA_HOME := $(patsubst %/bin/java,%,$(shell readlink -f "$$(command -v java)" 2>/dev/null))
+endif
 ifneq ($(JAVA_HOME),)
 export JAVA_HOME
 endif
