@@ -64,6 +64,14 @@ ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
 GET_PIP_VERSIONS := 23_1_2 24_2 24_3_1 25_0_1 25_1_1 25_2 25_3
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_PATH)
+# ansible-rulebook (the event source's tests, `make eda`) runs its rules engine on Java 17: the JDK of the java on
+# PATH unless JAVA_HOME is set (`make JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 ...`).
+ifeq ($(origin JAVA_HOME),undefined)
+JAVA_HOME := $(patsubst %/bin/java,%,$(shell readlink -f "$$(command -v java)" 2>/dev/null))
+endif
+ifneq ($(JAVA_HOME),)
+export JAVA_HOME
+endif
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
@@ -307,3 +315,9 @@ sandbox: $(DEMO_VENV)/.stamp ## Serve the sandbox API in the foreground on SANDB
 
 bench: venv collection-link ## Time the collection at 1,000 and 10,000 domains, 0 and 50 ms, against floors (BENCH_QUICK=1: smoke)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) tests/perf/bench.py $(BENCH_ARGS)
+
+# --- event-driven ----------------------------------------------------------------------------------------------
+.PHONY: eda
+
+eda: venv collection-link ## A sandbox and extensions/eda/rulebooks/domain_guard.yml against it, to try (Ctrl-C stops)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) tests/perf/run_eda.py

@@ -10,6 +10,10 @@ without the collection (both at 100 items, scaled). Every figure is printed besi
 ansible-playbook start-up + pages x RTT / concurrency (+ drifted x RTT / concurrency), and loops pay one
 `ansible.builtin.ping` item per item (the floor of any loop item) + one RTT per request.
 
+The event source vpsorg.domains.domain_events: one poll (its first, up to the snapshot event) beside the
+whole-account read, in every cell; and once, at the largest scale and latency, how long domain_guard.yml under
+ansible-rulebook takes from an unlock to the PUT that locks the domain again, as a ratio to its `interval`.
+
 It also measures the per-item cost of a loop (vps_domain no-op against ping) and where it goes (imports,
 AnsiballZ payload), and the memory (max RSS) of the module process reading 10,000 domains.
 
@@ -20,8 +24,13 @@ fails or sends requests it should not. `BENCH_QUICK=1` (or --quick): 1,000 domai
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import os
+import runpy
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -52,6 +61,9 @@ NOOP_OVER_FLOOR = 1.5
 CONCURRENT_SPEEDUP = 3.0
 LOOP_SPEEDUP = 50.0
 RSS_LIMIT_MB = 150.0
+# The event source and the guard rulebook: seconds between polls while the remediation is timed.
+EDA_INTERVAL = 10
+EDA_SOURCE = REPO_ROOT / "extensions" / "eda" / "plugins" / "event_source" / "domain_events.py"
 
 # Runs the module with this Python as a child and logs the child's max RSS and the AnsiballZ payload's size.
 _WRAPPER = """#!{python}
@@ -259,6 +271,7 @@ class Bench:
             },
         )
         results["client"] = {str(c): self.client_read(scale, c) for c in (CONCURRENCY, 1)}
+        results["poll"] = self.source_poll(scale)
         results["loop"] = self.once("loop", scale, lambda: self.drift(loop_drifted), {"bench_items": loop_names})
         results["loop"]["drifted"] = len(loop_drifted)
         results["uri_pages"] = self.once("uri_pages", scale)
@@ -279,6 +292,92 @@ class Bench:
         if count != scale:
             raise SystemExit(f"list_domains read {count} of {scale} domains")
         return {"seconds": min(times), "runs": [round(seconds, 3) for seconds in times]}
+
+    def source_poll(self, scale: int) -> Dict[str, Any]:
+        """One poll of the event source: its main() from start to the snapshot event of the first poll, best of
+        `repeat` runs (each cancelled after it)."""
+        main = runpy.run_path(str(EDA_SOURCE))["main"]
+        args = {
+            "api_url": self.sandbox.api_url,
+            "api_token": self.token(scale),
+            "interval": 3600,
+            "emit_snapshot": True,
+        }
+
+        async def once() -> Tuple[float, int]:
+            queue: asyncio.Queue = asyncio.Queue()
+            started = time.perf_counter()
+            task = asyncio.create_task(main(queue, args))
+            try:
+                event = await asyncio.wait_for(queue.get(), timeout=600)
+                return time.perf_counter() - started, event["vpsorg"]["counts"]["domains"]
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+        times = []
+        for _round in range(max(self.repeat, 3)):
+            seconds, count = asyncio.run(once())
+            if count != scale:
+                raise SystemExit(f"a poll of the event source saw {count} of {scale} domains")
+            times.append(seconds)
+        return {"seconds": min(times), "runs": [round(seconds, 3) for seconds in times]}
+
+    def remediation(self, scale: int, latency_ms: int) -> Dict[str, Any]:
+        """domain_guard.yml under ansible-rulebook: seconds from unlocking a domain to the PUT that locks it again."""
+        self.sandbox.configure(latency_ms=latency_ms)
+        java = os.environ.get("JAVA_HOME") or (
+            str(Path(os.path.realpath(shutil.which("java"))).parents[1]) if shutil.which("java") else ""
+        )
+        if not java:
+            return {"skipped": "no Java 17 for ansible-rulebook (set JAVA_HOME)"}
+        workdir = self.workdir / "eda"
+        workdir.mkdir(exist_ok=True)
+        inventory = workdir / "inventory.yml"
+        host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+        inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": host}}}), encoding="utf-8")
+        variables = workdir / "variables.yml"
+        variables.write_text(
+            yaml.safe_dump({"portfolio_settings": POLICY, "domain_guard_interval": EDA_INTERVAL}), encoding="utf-8"
+        )
+        account = f"bench{scale}"
+        target = self.ids[scale][0]
+        self.sandbox.clear_journal()
+        log = open(workdir / "rulebook.log", "wb")  # noqa: SIM115  # pylint: disable=consider-using-with
+        rulebook = str(Path(sys.executable).parent / "ansible-rulebook")
+        command = [rulebook, "-i", str(inventory), "-r", "vpsorg.domains.domain_guard", "-e", str(variables)]
+        process = subprocess.Popen(  # pylint: disable=consider-using-with
+            command, cwd=str(workdir), env=self.env(scale, JAVA_HOME=java), stdout=log, stderr=subprocess.STDOUT
+        )
+
+        def journal(method: str, path: str) -> bool:
+            return any(
+                entry["method"] == method and entry["path"] == path and entry.get("account") == account
+                for entry in self.sandbox.journal()
+            )
+
+        def wait(done: Callable[[], bool], what: str) -> None:
+            deadline = time.monotonic() + 600
+            while not done():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"domain_guard.yml: no {what}; see {workdir / 'rulebook.log'}")
+                time.sleep(0.1)
+
+        try:
+            wait(lambda: journal("GET", "/api/v1/domains/"), "first poll")
+            self.sandbox.patch_domain(target, locked=False)
+            started = time.perf_counter()
+            wait(lambda: journal("PUT", f"/api/v1/domains/{target}/"), "re-lock")
+            seconds = time.perf_counter() - started
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.close()
+        return {"seconds": seconds, "interval": EDA_INTERVAL, "scale": scale, "latency_ms": latency_ms}
 
     def per_item(self, scale: int, latency_ms: int) -> Dict[str, Any]:
         """A loop of vps_domain with nothing to change against a loop of ping, same items."""
@@ -312,6 +411,8 @@ class Bench:
             results["per_item"][str(latency_ms)] = self.per_item(self.scales[0], latency_ms)
         for scale in self.scales:
             results["modules"][str(scale)] = self.modules(scale)
+        print(f"  domain_guard.yml remediation at {self.scales[-1]} domains, {self.latencies[-1]} ms ...", flush=True)
+        results["remediation"] = self.remediation(self.scales[-1], self.latencies[-1])
         results["imports"] = import_times()
         return results
 
@@ -421,6 +522,11 @@ def report(results: Dict[str, Any], loop_items: int) -> List[str]:
             ratio = f"{measured['seconds'] / floor:>6.2f}x" if floor else "      -"
             print(f"{'  list_domains() alone, ' + label:<44} {measured['seconds']:>9.2f} {floor:>8.2f} {ratio}")
             rows_out[key][f"client, concurrency {concurrency}"] = {"seconds": measured["seconds"], "floor": floor}
+        poll = cell["poll"]
+        floor = pages * rtt / CONCURRENCY
+        ratio = f"{poll['seconds'] / floor:>6.2f}x" if floor else "      -"
+        print(f"{'  one poll of the event source domain_events':<44} {poll['seconds']:>9.2f} {floor:>8.2f} {ratio}")
+        rows_out[key]["event source poll"] = {"seconds": poll["seconds"], "floor": floor}
         for name in ("info", "role_noop", "role_noop_sequential"):
             checks.append(
                 (
@@ -494,6 +600,17 @@ def report(results: Dict[str, Any], loop_items: int) -> List[str]:
                 )
             )
 
+    remediation = results.get("remediation", {})
+    print()
+    if "seconds" in remediation:
+        print(
+            f"domain_guard.yml at {remediation['scale']} domains, {remediation['latency_ms']} ms: unlock to re-lock "
+            f"{remediation['seconds']:.1f} s = {remediation['seconds'] / remediation['interval']:.2f} x interval "
+            f"({remediation['interval']} s; a change waits up to one interval for the next poll, then the poll, "
+            "ansible-playbook's start-up and the policy run)"
+        )
+    else:
+        print(f"domain_guard.yml remediation: skipped, {remediation.get('skipped', 'not measured')}")
     print()
     print("Per-item cost of a loop (vps_domain with nothing to change against ansible.builtin.ping)")
     for latency, measured in results["per_item"].items():

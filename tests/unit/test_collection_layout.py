@@ -191,3 +191,67 @@ def test_test_file_names_are_unique():
     # pytest imports test files by their base name (no __init__.py in tests/): two of a name break collection.
     names = [path.name for path in (REPO_ROOT / "tests").rglob("test_*.py") if "output" not in path.parts]
     assert sorted({name for name in names if names.count(name) > 1}) == []
+
+
+# -- Event-Driven Ansible: extensions/eda -------------------------------------------------------------------------
+EDA_DIR = REPO_ROOT / "extensions" / "eda"
+EVENT_SOURCES_DIR = EDA_DIR / "plugins" / "event_source"
+
+
+def _string_constant(path: Path, name: str) -> str:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{path.name} has no {name}")
+
+
+def _event_sources() -> List[str]:
+    return _plugin_names(EVENT_SOURCES_DIR)
+
+
+def test_there_is_an_event_source():
+    # galaxy-importer lists every .py under extensions/eda/plugins/event_source as an event source, when
+    # meta/extensions.yml names the directory.
+    assert _event_sources() == ["domain_events"]
+    assert not (EVENT_SOURCES_DIR / "__init__.py").exists()
+    extensions = yaml.safe_load((REPO_ROOT / "meta" / "extensions.yml").read_text(encoding="utf-8"))
+    assert [entry["args"]["ext_dir"] for entry in extensions["extensions"]] == ["eda/plugins/event_source"]
+
+
+@pytest.mark.parametrize("name", _event_sources())
+def test_event_sources_are_written_as_ansible_eda_sources_are(name):
+    path = EVENT_SOURCES_DIR / f"{name}.py"
+    documentation = yaml.safe_load(_string_constant(path, "DOCUMENTATION"))
+    assert documentation["short_description"] and documentation["description"]
+    for option, spec in documentation["options"].items():
+        assert spec.get("description") and spec.get("type"), option
+    # Each example is one source entry of a rulebook, by its fully qualified name, with documented arguments only.
+    for example in yaml.safe_load(_string_constant(path, "EXAMPLES")):
+        assert list(example) == [f"vpsorg.domains.{name}"]
+        assert set(example[f"vpsorg.domains.{name}"]) <= set(documentation["options"])
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    main = [node for node in tree.body if isinstance(node, ast.AsyncFunctionDef) and node.name == "main"]
+    assert main and [arg.arg for arg in main[0].args.args] == ["queue", "args"]
+
+
+def _rulebooks() -> List[Path]:
+    return sorted((EDA_DIR / "rulebooks").glob("*.yml"))
+
+
+def test_there_are_rulebooks():
+    assert [path.name for path in _rulebooks()] == ["domain_guard.yml", "expiry_watch.yml"]
+
+
+@pytest.mark.parametrize("path", _rulebooks(), ids=lambda path: path.name)
+def test_rulebooks_use_what_the_collection_ships(path):
+    sources = {f"vpsorg.domains.{name}" for name in _event_sources()}
+    for ruleset in yaml.safe_load(path.read_text(encoding="utf-8")):
+        for source in ruleset["sources"]:
+            assert set(source) - {"name", "filters"} <= sources
+        for rule in ruleset["rules"]:
+            playbook = rule["action"].get("run_playbook")
+            if playbook:
+                namespace, collection, name = playbook["name"].split(".")
+                assert (namespace, collection) == ("vpsorg", "domains")
+                assert (REPO_ROOT / "playbooks" / f"{name}.yml").is_file(), playbook["name"]
