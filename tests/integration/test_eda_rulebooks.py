@@ -267,6 +267,7 @@ def test_a_restart_with_a_state_file_repeats_nothing(sandbox, rulebooks, tmp_pat
     assert sandbox.token not in state.read_text(encoding="utf-8")
 
 
+@pytest.mark.api_shape
 def test_failed_polls_are_one_event_each_way_and_the_token_stays_secret(sandbox, rulebooks):
     token = "guard-token-5f1c9a7e3b"
     sandbox.add_account("guard", token, "100.00")
@@ -288,6 +289,7 @@ def test_failed_polls_are_one_event_each_way_and_the_token_stays_secret(sandbox,
     assert [entry["status"] for entry in sandbox.journal() if entry["path"] == LIST_PATH].count(500) == 5
 
 
+@pytest.mark.api_shape
 def test_expiry_watch_tells_about_a_domain_that_does_not_renew_itself(sandbox, rulebooks, tmp_path):
     ids = ids_by_name(sandbox)
     sandbox.clear_journal()

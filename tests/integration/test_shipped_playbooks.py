@@ -219,6 +219,36 @@ def case_transfer(h: Harness, check: bool) -> None:
         assert [entry.get("domain_name") for entry in h.sandbox.ledger()] == ["transfer-me.org"]
 
 
+def case_remediate(h: Harness, check: bool) -> None:
+    # By hand, without a policy: the unlocked example-blog.net is locked again, nothing else is touched.
+    run = h.play("remediate.yml", check, "-e", "remediate_domain=example-blog.net")
+    assert run.rc == 0, run.output
+    report = ending(run, "Report what was done")["result"]["msg"]
+    assert report.startswith("example-blog.net: changed "), report
+    assert '"locked": true' in report
+    if check:
+        assert writes(h.sandbox.journal()) == []
+    else:
+        assert writes(h.sandbox.journal()) == ["PUT /api/v1/domains/102/"]
+        assert [entry["body"] for entry in h.sandbox.journal() if entry["method"] == "PUT"] == [{"locked": True}]
+
+
+def case_notify_expiry(h: Harness, check: bool) -> None:
+    notices = h.tmp_path / f"expiry-{'check' if check else 'real'}.log"
+    run = h.play(
+        "notify_expiry.yml", check, "-e", "notify_domain=example-blog.net", "-e", f"notify_expiry_file={notices}"
+    )
+    assert run.rc == 0, run.output
+    message = ending(run, "Print the message")["result"]["msg"]
+    assert message.startswith("example-blog.net expires soon and auto-renew is off"), message
+    # It tells; it never talks to the API.
+    assert h.sandbox.journal() == []
+    if check:
+        assert not notices.exists()
+    else:
+        assert notices.read_text(encoding="utf-8").rstrip("\n").endswith(message)
+
+
 CASES: Dict[str, Callable[[Harness, bool], None]] = {
     "awx_portfolio_audit.yml": case_awx_portfolio_audit,
     "awx_portfolio_nightly.yml": case_awx_portfolio_nightly,
@@ -226,8 +256,10 @@ CASES: Dict[str, Callable[[Harness, bool], None]] = {
     "domain_checks.yml": case_domain_checks,
     "expiry_report.yml": case_expiry_report,
     "export_policy.yml": case_export_policy,
+    "notify_expiry.yml": case_notify_expiry,
     "portfolio.yml": case_portfolio,
     "register.yml": case_register,
+    "remediate.yml": case_remediate,
     "transfer.yml": case_transfer,
 }
 
