@@ -3,7 +3,9 @@
 
 The next 12 calendar months start with the current one (UTC). A domain lands in the month of its expiration
 date; one whose expiration date has passed already lands in the current month (it is due now, not gone). Only
-domains with auto-renew on are renewals; the calendar shows both kinds.
+domains with auto-renew on are renewals; the calendar shows both kinds. A domain that never expires
+("9999-12-31") or whose expiration date cannot be read is in no month and no renewal total; the latter is
+reported by the finding `expiry_unknown` and its warning instead (see `_findings`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import amount, price_of
-from ansible_collections.vpsorg.domains.plugins.module_utils._time import expires_within, parse_api_time, utc_now
+from ansible_collections.vpsorg.domains.plugins.module_utils._time import expires_within, expiry_date, utc_now
 
 MONTHS = 12
 Named = Tuple[str, Mapping[str, Any]]
@@ -32,11 +34,11 @@ def months_ahead(now: Optional[datetime] = None, count: int = MONTHS) -> List[st
 def expiry_month(domain: Mapping[str, Any], now: Optional[datetime] = None) -> Optional[str]:
     """The month ("YYYY-MM") a domain is due: its expiry month, or the current month once it has passed."""
     now = now or utc_now()
-    moment = parse_api_time(domain.get("expiration_date"))
-    if moment is None:
+    day = expiry_date(domain.get("expiration_date"))
+    if day is None:
         return None
     current = f"{now.year:04d}-{now.month:02d}"
-    month = f"{moment.year:04d}-{moment.month:02d}"
+    month = f"{day.year:04d}-{day.month:02d}"
     return max(month, current)
 
 

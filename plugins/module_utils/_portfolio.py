@@ -17,7 +17,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
     registration_body,
     several_matches,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._findings import find_all
+from ansible_collections.vpsorg.domains.plugins.module_utils._findings import find_all, unknown_expiry_warnings
 from ansible_collections.vpsorg.domains.plugins.module_utils._forecast import (
     expiry_calendar,
     renewal_cost_within,
@@ -31,8 +31,9 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._money import (
     price_table,
     usd,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import (  # account_name: re-exported
     InvalidValue,
+    account_name,
     canonical_name,
     canonical_nameservers,
 )
@@ -255,15 +256,6 @@ def check_limits(concurrency: Any, max_changes: Any, expiry_warning_days: Any) -
 
 
 # -- planning --------------------------------------------------------------------------------------------
-
-
-def account_name(domain: Dict[str, Any]) -> str:
-    """The canonical name of a domain read from the account (its own spelling, lower-cased, when odd)."""
-    raw = str(domain.get("domain_name") or "")
-    try:
-        return canonical_name(raw, option="domain_name")
-    except (InvalidValue, RuntimeError):
-        return raw.lower().rstrip(".")
 
 
 def drift(current: Dict[str, Any], desired: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
@@ -684,6 +676,7 @@ class PortfolioTask(Task):
         no_price = unpriced(plan.domains, request.prices)
         if no_price:
             warnings.append(f"no price is known for {', '.join(no_price)}: left out of the renewal forecast")
+        warnings.extend(unknown_expiry_warnings(find_all(plan.domains, now=self.now)))
 
         for refusal in (over_limit(plan, request.max_changes), over_budget(plan, request.max_spend)):
             if refusal is not None:
