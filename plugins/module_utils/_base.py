@@ -10,8 +10,8 @@ from typing import Any, Callable, Dict
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import (
     DEFAULT_API_URL,
-    MISSING_TOKEN,
     HAS_REQUESTS,
+    MISSING_TOKEN,
     REQUESTS_IMPORT_ERROR,
     ApiClient,
     ApiError,
