@@ -218,8 +218,8 @@ def test_a_401_echoing_the_token_in_another_form_does_not_show_it(inventory, san
     assert completed.returncode != 0
     output = completed.stdout + completed.stderr
     assert (
-        "the API token was rejected (HTTP 401): check api_token / VPSORG_API_TOKEN; Invalid token ******** (was ********)."
-        in output
+        "the API token was rejected (HTTP 401): check api_token / VPSORG_API_TOKEN; "
+        "Invalid token ******** (was ********)." in output
     )
     assert "secret-token-4712" not in output.lower() and "secret%2dtoken" not in output.lower()
     assert [entry["status"] for entry in sandbox.journal()] == [401]
