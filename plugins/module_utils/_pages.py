@@ -76,7 +76,7 @@ def _with_page(url: str, number: int) -> str:
 
 
 class PageReader:
-    """Reads all pages of one list through `fetch`; one reader per client (it remembers the warning it gave)."""
+    """Reads all pages of one list through `fetch`; its warnings go to `warn` (the client's one collection)."""
 
     def __init__(
         self,
@@ -98,8 +98,8 @@ class PageReader:
         self._host = (parts.hostname or "").rstrip(".").lower()
         self._base_path = parts.path if parts.path.endswith("/") else parts.path + "/"
         self._error = error
+        # The client's one collection of warnings (HttpClient.warn), which keeps each warning once.
         self._warn = warn
-        self._warned: Set[str] = set()
         self.concurrency = concurrency
         self.page_cap = page_cap
         self.max_seconds = max_seconds
@@ -131,9 +131,7 @@ class PageReader:
         return self._origin + list_path + (f"?{parts.query}" if parts.query else "")
 
     def _warn_once(self, text: str) -> None:
-        if text in self._warned:
-            return
-        self._warned.add(text)
+        """Hand a warning to the client's collection, which shows each one once."""
         if self._warn is not None:
             self._warn(text)
 

@@ -88,7 +88,8 @@ def reader(fetch: Fetcher, concurrency: int = 4, **kwargs: Any) -> Tuple[PageRea
         fetch,
         base_url=BASE,
         error=Failed,
-        warn=warnings.append,
+        # As the client's collection does: each warning once.
+        warn=lambda text: None if text in warnings else warnings.append(text),
         concurrency=concurrency,
         **kwargs,
     )
