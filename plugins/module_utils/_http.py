@@ -318,7 +318,8 @@ def _json_depth(value: Any) -> int:
         deepest = max(deepest, depth)
         if deepest > MAX_JSON_DEPTH:
             return deepest
-        pending.extend((child, depth + 1) for child in items)
+        # Only containers nest: the scalars of a large list page are never put on the stack.
+        pending.extend((child, depth + 1) for child in items if isinstance(child, (dict, list)))
     return deepest
 
 
@@ -700,7 +701,14 @@ class HttpClient:
             raise _TooLarge()
         raw = response.raw
         # read1 returns what has arrived (at least a byte); read would wait for a whole chunk of a dripped body.
-        read = getattr(raw, "read1", None) or raw.read
+        read_some = getattr(raw, "read1", None) or raw.read
+        if hasattr(raw, "decode_content"):  # urllib3's response: gzip and deflate are undone while reading
+
+            def read(amount: int) -> bytes:
+                return read_some(amount, decode_content=True)
+
+        else:
+            read = read_some
         sock = getattr(getattr(raw, "connection", None) or getattr(raw, "_connection", None), "sock", None)
         clock = self.retry.clock
         chunks: List[bytes] = []
@@ -715,7 +723,7 @@ class HttpClient:
                 except OSError:
                     sock = None
             try:
-                chunk = read(_READ_CHUNK, decode_content=True)
+                chunk = read(_READ_CHUNK)
             except socket.timeout:
                 raise _Deadline() from None
             except _Urllib3Error as exc:

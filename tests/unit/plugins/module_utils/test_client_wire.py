@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import json
 import socket
@@ -49,6 +50,24 @@ class ScriptedServer:
                     self.close_connection = True
                     return
                 status, payload = step[1], json.dumps(step[2]).encode()
+                if kind in ("gzip", "chunked"):
+                    # What real servers and proxies send: a compressed body, or one in chunks of unknown total.
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    if kind == "gzip":
+                        payload = gzip.compress(payload)
+                        self.send_header("Content-Encoding", "gzip")
+                        self.send_header("Content-Length", str(len(payload)))
+                        self.end_headers()
+                        self.wfile.write(payload)
+                    else:
+                        self.send_header("Transfer-Encoding", "chunked")
+                        self.end_headers()
+                        for start in range(0, len(payload), 7):
+                            piece = payload[start : start + 7]
+                            self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                        self.wfile.write(b"0\r\n\r\n")
+                    return
                 if kind == "drip":
                     # Headers at once, then the body a byte at a time: every gap is short, the whole is not.
                     self.send_response(status)
@@ -286,3 +305,14 @@ def test_the_retry_budget_bounds_all_attempts_of_a_request(server: ScriptedServe
         client.get_domain(101)
     # The second attempt had only what was left of the budget, and no third one started.
     assert len(server.seen) == 2
+
+
+@pytest.mark.parametrize("kind", ["gzip", "chunked"])
+def test_compressed_and_chunked_answers_are_read_whole(server: ScriptedServer, kind: str) -> None:
+    body = {"id": 101, "domain_name": "example.com", "padding": "x" * 5000}
+    server.script = [(kind, 200, body), (kind, 200, body)]
+    client, sleeps = client_for(server.port)
+    assert client.get_domain(101) == body
+    # The connection is kept for the next request: the body was read to its end.
+    assert client.get_domain(101) == body
+    assert sleeps == []
