@@ -650,11 +650,12 @@ class HttpClient:
             requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError,
             _Urllib3Error,
-            OSError,
         ) as exc:
             self._transport_failure(exc, url, idempotent, info)
         except requests.exceptions.RequestException as exc:
             raise ApiError(f"request failed: {_describe(exc)}", **info) from exc
+        except OSError as exc:  # a socket error while the body was read (requests' own are RequestExceptions)
+            self._transport_failure(exc, url, idempotent, info)
         return self._handle(response, method, idempotent, gone_ok, info, content=content)
 
     def _transport_failure(self, exc: BaseException, url: str, idempotent: bool, info: Dict[str, Any]) -> None:

@@ -1374,3 +1374,18 @@ def test_the_pool_is_sized_once_and_reads_stay_within_it() -> None:
     adapter = client.session.get_adapter(BASE)
     assert client.fit_pool(8) == 3 and client.fit_pool(2) == 2
     assert client.session.get_adapter(BASE) is adapter
+
+
+def test_a_request_error_that_is_not_a_transport_failure_is_sent_once() -> None:
+    client, adapter, _clock = make_client([requests.exceptions.InvalidHeader("bad header value")])
+    with pytest.raises(ApiError, match="request failed: bad header value"):
+        client.get_domain(101)
+    assert len(adapter.sent) == 1
+
+
+def test_a_socket_error_while_reading_is_a_transport_failure() -> None:
+    client, adapter, _clock = make_client(
+        [ConnectionResetError(104, "Connection reset by peer"), Reply(200, {"id": 1})]
+    )
+    assert client.get_domain(1) == {"id": 1}
+    assert len(adapter.sent) == 2
