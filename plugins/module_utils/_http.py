@@ -370,7 +370,8 @@ class _BearerAuth(AuthBase):
 class RetryPolicy:
     """When a failed request is tried again and how long the client waits in between.
 
-    `max_attempts` bounds the attempts of one request and `max_total_time` (seconds) the time spent on them;
+    `max_attempts` bounds the attempts of one request and `max_total_time` (seconds) the time spent on them (an
+    attempt never runs past it; HttpClient's default is 4 x its timeout, 60 to 300 s);
     back-off doubles from `backoff_base` up to `backoff_cap`, half fixed and half random; a `Retry-After`
     longer than `retry_after_cap` fails at once. `sleep`, `clock` (monotonic), `wall_clock` (for HTTP dates)
     and `jitter` (0..1) are injectable so that tests never wait.
@@ -447,9 +448,12 @@ class RetryPolicy:
 class HttpClient:
     """Authenticated JSON over HTTP to one API base URL, with the retry policy; one instance may be shared by threads.
 
-    Every call goes through `request()`. Answers come back decoded, without any key that may hold a transfer
-    secret; failures are `ApiError` (or `OutcomeUnknown` for a write that may have been applied), their text
-    never holding the token or the secrets a call names.
+    Every call goes through `request()`. Each attempt has a total deadline of `timeout` (connecting, sending and
+    the whole answer), and all attempts of one call end within the retry policy's `max_total_time`. Answers come
+    back decoded, at most MAX_BODY_BYTES and MAX_JSON_DEPTH deep, without any key that may hold a transfer
+    secret and with the token and the call's secrets masked in any form; failures are `ApiError` (or
+    `OutcomeUnknown` for a write that may have been applied), their text never holding the token or the secrets
+    a call names. What the client notices without failing is collected once in `warnings` (see `warn`).
     """
 
     def __init__(
