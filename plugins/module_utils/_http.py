@@ -125,9 +125,27 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
     A secret is found in any letter case and in every form an answer may echo it: HTML-escaped
     (`EPP&amp;Code&lt;9&gt;`), URL-encoded, JSON-escaped, or a mix of them.
     """
+    lowered: Optional[str] = None
     for secret in sorted({secret for secret in secrets if secret}, key=len, reverse=True):
+        anchor = _anchor(secret)
+        if anchor:
+            # The escapes above never touch letters and digits: without the secret's longest run of them, the text
+            # cannot hold it in any form, and the costlier pattern need not run (a large list page, every time).
+            lowered = text.lower() if lowered is None else lowered
+            if anchor not in lowered:
+                continue
         text = _secret_pattern(secret).sub(REDACTED, text)
-    return _BEARER.sub(lambda match: match.group(1) + REDACTED, text)
+        lowered = None
+    if "bearer" in text.lower():
+        text = _BEARER.sub(lambda match: match.group(1) + REDACTED, text)
+    return text
+
+
+def _anchor(secret: str) -> str:
+    """The secret's longest run of ASCII letters and digits, lower-cased; "" when shorter than 4 characters."""
+    runs = re.findall(r"[A-Za-z0-9]+", secret)
+    longest = max(runs, key=len, default="")
+    return longest.lower() if len(longest) >= 4 else ""
 
 
 def redact(value: Any, secrets: Iterable[str]) -> Any:
@@ -153,6 +171,25 @@ def strip_secrets(value: Any) -> Any:
         return {key: strip_secrets(item) for key, item in value.items() if not is_secret_key(key)}
     if isinstance(value, list):
         return [strip_secrets(item) for item in value]
+    return value
+
+
+class _TooDeep(Exception):
+    """Internal: a decoded answer nests deeper than MAX_JSON_DEPTH."""
+
+
+def _strip_secrets_within_depth(value: Any, depth: int = 1) -> Any:
+    """strip_secrets that also enforces MAX_JSON_DEPTH in the same walk (an answer is walked once)."""
+    if isinstance(value, dict):
+        if depth > MAX_JSON_DEPTH:
+            raise _TooDeep()
+        return {
+            key: _strip_secrets_within_depth(item, depth + 1) for key, item in value.items() if not is_secret_key(key)
+        }
+    if isinstance(value, list):
+        if depth > MAX_JSON_DEPTH:
+            raise _TooDeep()
+        return [_strip_secrets_within_depth(item, depth + 1) for item in value]
     return value
 
 
@@ -613,8 +650,8 @@ class HttpClient:
                 else:
                     policy.sleep(delay)
             else:
-                # An auth code in an answer would reach a module's result and its log: it never leaves here.
-                return strip_secrets(answer)
+                # Decoded answers were stripped of secret keys already (_decode_json); None needs nothing.
+                return answer
 
     def _attempt(
         self, method: str, url: str, data: Optional[bytes], secrets: Sequence[str], *, gone_ok: bool, deadline: float
@@ -829,17 +866,12 @@ class HttpClient:
         # An answer echoing the token or an auth code in any form would reach a result or a log: masked here.
         text = redact_text(text, info["secrets"])
         try:
-            value = _json.loads(text)
-        except RecursionError:
-            value = None
-            depth = MAX_JSON_DEPTH + 1
-        else:
-            depth = _json_depth(value)
-        if depth > MAX_JSON_DEPTH:
+            # An auth code in an answer would reach a module's result and its log: its key never leaves here.
+            return _strip_secrets_within_depth(_json.loads(text))
+        except (RecursionError, _TooDeep):
             raise ApiError(
                 f"the API answered with JSON nested more than {MAX_JSON_DEPTH} levels deep: not read", **info
-            )
-        return value
+            ) from None
 
     # -- errors ---------------------------------------------------------------------------------------------------
 
