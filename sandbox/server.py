@@ -33,8 +33,22 @@ _TRANSFER = re.compile(r"^/api/v1/domains/(\d+)/transfer/$")
 _DROPS = ("before_commit", "after_commit", "mid_body")
 _PHASES = ("before_commit", "after_commit")
 _FAULT_KEYS = frozenset(
-    ("method", "path_prefix", "count", "status", "retry_after", "body", "content_type", "delay_ms", "delay", "drop")
+    (
+        "method",
+        "path_prefix",
+        "count",
+        "status",
+        "retry_after",
+        "body",
+        "content_type",
+        "delay_ms",
+        "delay",
+        "drop",
+        "drip_ms",
+    )
 )
+# The slowest drip: one byte a minute is already far slower than any client waits.
+_MAX_DRIP_MS = 60_000
 
 
 @dataclass
@@ -86,11 +100,15 @@ class Fault:
     delay_ms: int
     delay: str
     drop: Optional[str]
+    # Send the answer one byte every `drip_ms` ms (headers at once): every gap is short, the whole is slow.
+    drip_ms: int = 0
 
     @property
     def kind(self) -> str:
         if self.drop:
             return f"drop_{self.drop}"
+        if self.drip_ms:
+            return "drip"
         return "status" if self.status is not None else "delay"
 
     @property
@@ -124,6 +142,7 @@ class Fault:
             "delay_ms": self.delay_ms,
             "delay": self.delay,
             "drop": self.drop,
+            "drip_ms": self.drip_ms,
             "kind": self.kind,
         }
 
@@ -200,8 +219,13 @@ class Faults:
             errors["drop"] = [f"Null or one of: {', '.join(_DROPS)}."]
         if drop in ("before_commit", "after_commit") and status is not None:
             errors["drop"] = ["A dropped connection sends no status: give `status` or this `drop`, not both."]
-        if not errors and status is None and drop is None and not delay_ms:
-            errors["non_field_errors"] = ["A fault needs a `status`, a `drop` or a `delay_ms`."]
+        drip_ms = spec.get("drip_ms", 0)
+        if isinstance(drip_ms, bool) or not isinstance(drip_ms, int) or not 0 <= drip_ms <= _MAX_DRIP_MS:
+            errors["drip_ms"] = [f"Milliseconds between two bytes of the answer, 0 (no drip) to {_MAX_DRIP_MS}."]
+        elif drip_ms and drop in ("before_commit", "after_commit"):
+            errors["drip_ms"] = ["A dropped connection sends nothing to drip: use `drop: mid_body` or no `drop`."]
+        if not errors and status is None and drop is None and not delay_ms and not drip_ms:
+            errors["non_field_errors"] = ["A fault needs a `status`, a `drop`, a `delay_ms` or a `drip_ms`."]
         if errors:
             raise ApiError(400, errors)
         return Fault(
@@ -216,6 +240,7 @@ class Faults:
             delay_ms=delay_ms,
             delay=delay,
             drop=drop,
+            drip_ms=drip_ms,
         )
 
 
@@ -366,8 +391,9 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(413, {"detail": "Request body too large."})
         return self.rfile.read(length) if length else b""
 
-    def _send(self, answer: Answer, *, cut: bool = False) -> None:
-        """Send an answer; `cut` sends the headers and only half the body, then closes the connection."""
+    def _send(self, answer: Answer, *, cut: bool = False, drip_ms: int = 0) -> None:
+        """Send an answer; `cut` sends the headers and only half the body, then closes the connection; `drip_ms`
+        sends the headers at once and then the body one byte every `drip_ms` milliseconds."""
         payload = answer.payload()
         payload_out = b"" if self.command == "HEAD" else payload
         self.send_response(answer.status)
@@ -383,6 +409,11 @@ class Handler(BaseHTTPRequestHandler):
             self._headers_buffer.append(b"\r\n")
         head = b"".join(getattr(self, "_headers_buffer", []))
         self._headers_buffer = []
+        if drip_ms:
+            self._drip(head, payload_out[: len(payload_out) // 2] if cut else payload_out, drip_ms)
+            if cut:
+                self._hard_close()
+            return
         if cut:
             self.close_connection = True
             self.wfile.write(head + payload_out[: len(payload_out) // 2])
@@ -391,6 +422,19 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(head + payload_out)
         self.wfile.flush()
+
+    def _drip(self, head: bytes, body: bytes, drip_ms: int) -> None:
+        """The headers, then the body a byte at a time; stops when the client has gone away."""
+        try:
+            self.wfile.write(head)
+            self.wfile.flush()
+            for index in range(len(body)):
+                time.sleep(drip_ms / 1000)
+                self.wfile.write(body[index : index + 1])
+                self.wfile.flush()
+        except OSError:
+            # The client gave up waiting (as it should): nothing more to send on this connection.
+            self.close_connection = True
 
     def _hard_close(self) -> None:
         """Close the connection now, with nothing more sent."""
@@ -469,7 +513,11 @@ class Handler(BaseHTTPRequestHandler):
             self._hard_close()
             self.log_message('"%s" dropped without an answer (%s)', self.requestline, fault.kind)
         elif answer is not None:
-            self._send(answer, cut=fault is not None and fault.drop == "mid_body")
+            self._send(
+                answer,
+                cut=fault is not None and fault.drop == "mid_body",
+                drip_ms=fault.drip_ms if fault is not None else 0,
+            )
 
     def _profile(self) -> Profile:
         return profile_named(self.server.store.config.profile)

@@ -11,9 +11,9 @@ options:
     description:
       - "API token of the VPS.org account, sent as C(Authorization: Bearer <token>)."
       - When not set, the value of the environment variable C(VPSORG_API_TOKEN) is used.
+      - One of the two is required; without either, the task fails naming both before anything is sent.
       - Never shown in output or error messages.
     type: str
-    required: true
   api_url:
     description:
       - Base URL of the VPS.org Domains API.

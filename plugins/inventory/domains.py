@@ -20,8 +20,10 @@ description:
   - "Every host gets the host variables C(vps_id), C(vps_status), C(vps_registration_date),
     C(vps_expiration_date), C(vps_days_left), C(vps_auto_renew), C(vps_locked), C(vps_privacy_protection),
     C(vps_nameservers), C(vps_dns_managed_by), C(vps_tld) and C(vps_unicode_name)."
-  - C(vps_days_left) is the number of whole days until the expiration date passes, rounded down, negative once
-    it has passed; it is computed whenever the inventory is read, also from a cached account.
+  - C(vps_days_left) is the number of calendar days (UTC) from today to the expiration date, as a person counts
+    them (0 on the expiration day, negative once it has passed); it is computed whenever the inventory is read,
+    also from a cached account. It is null for a domain that never expires (an out-of-range date such as
+    C(9999-12-31)) and for one whose expiration date cannot be read; the latter are named in a warning.
   - "Default groups: C(vps_status_<status>) (for example C(vps_status_active)), C(vps_tld_<tld>) (the top-level
     domain in punycode, characters other than letters, digits and C(_) replaced by C(_), for example
     C(vps_tld_com), C(vps_tld_xn__p1ai)) and C(vps_expiring): the domains that expire within
@@ -162,13 +164,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if ca_path and not os.path.exists(ca_path):
             raise AnsibleParserError(f"{self.NAME}: ca_path: {ca_path!r} does not exist")
         client = self._client()
-        # What the client notices without failing (next links re-based behind a proxy) is shown as a warning.
-        client.on_warning = self.display.warning
         try:
             with client:
                 account = list_account(client, status=query["status"], search=query["search"])
         except ApiError as error:
             raise AnsibleError(f"{self.NAME}: {to_native(error)}") from None
+        finally:
+            # What the client noticed without failing (next links re-based behind a proxy), shown once, here.
+            for warning in client.warnings:
+                self.display.warning(f"{self.NAME}: {warning}")
         return [{field: domain.get(field) for field in CACHED_FIELDS if field in domain} for domain in account]
 
     def _check_options(self) -> Tuple[str, ...]:

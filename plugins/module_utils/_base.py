@@ -12,6 +12,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import (
     DEFAULT_API_URL,
     HAS_REQUESTS,
+    MISSING_TOKEN,
     REQUESTS_IMPORT_ERROR,
     ApiClient,
     ApiError,
@@ -25,9 +26,9 @@ def connection_argument_spec() -> Dict[str, Dict[str, Any]]:
     """The connection options of every module; documented by the vpsorg.domains.connection doc fragment."""
     # AnsibleModule consults the fallback first and uses the default only when the variable is unset.
     return {
+        # Not `required`: a missing token is reported by the client, naming VPSORG_API_TOKEN too.
         "api_token": {
             "type": "str",
-            "required": True,
             "no_log": True,
             "fallback": (env_fallback, ["VPSORG_API_TOKEN"]),
         },
@@ -50,6 +51,8 @@ def create_module(argument_spec: Dict[str, Any], **kwargs: Any) -> AnsibleModule
     spec = connection_argument_spec()
     spec.update(argument_spec)
     module = AnsibleModule(argument_spec=spec, **kwargs)
+    if not (module.params.get("api_token") or "").strip():
+        module.fail_json(msg=MISSING_TOKEN)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     if not HAS_IDNA:

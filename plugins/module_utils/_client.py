@@ -6,13 +6,13 @@ Every module imports `ApiClient`, `ApiError` and `OutcomeUnknown` from here.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._http import (
-    COLLECTION_VERSION,
     DEFAULT_API_URL,
     HAS_REQUESTS,
+    MISSING_TOKEN,
     REQUESTS_IMPORT_ERROR,
     USER_AGENT,
     ApiError,
@@ -24,11 +24,13 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._http import (
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, display_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import canonical_name as _canonical_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._pages import DEFAULT_CONCURRENCY, PageReader
+from ansible_collections.vpsorg.domains.plugins.module_utils._version import COLLECTION_VERSION
 
 __all__ = [
     "COLLECTION_VERSION",
     "DEFAULT_API_URL",
     "HAS_REQUESTS",
+    "MISSING_TOKEN",
     "REQUESTS_IMPORT_ERROR",
     "USER_AGENT",
     "ApiClient",
@@ -67,17 +69,12 @@ class ApiClient(HttpClient):
     Every method goes through `request()`; every object returned is free of transfer secrets (`_http`).
     """
 
-    def __init__(
-        self, api_token: str, api_url: str = DEFAULT_API_URL, *, page_cap: int = 10000, **options: Any
-    ) -> None:
+    def __init__(self, api_token: str, api_url: str = DEFAULT_API_URL, *, page_cap: int = 2000, **options: Any) -> None:
         """`options` are HttpClient's: validate_certs, ca_path, timeout, pool_size and retry (a RetryPolicy)."""
         if isinstance(page_cap, bool) or not isinstance(page_cap, int) or page_cap < 1:
             raise ValueError("page_cap must be at least 1")
         super().__init__(api_token, api_url, **options)
         self._page_cap = page_cap
-        # What the client noticed without failing (e.g. next links re-based); modules add them to their warnings.
-        self.warnings: List[str] = []
-        self.on_warning: Optional[Callable[[str], None]] = None
 
     # -- pages ------------------------------------------------------------------------------------------------
 
@@ -85,25 +82,23 @@ class ApiClient(HttpClient):
         self, path: str, params: Optional[Dict[str, Any]] = None, concurrency: int = DEFAULT_CONCURRENCY
     ) -> List[Dict[str, Any]]:
         """Every item of a list (all pages): numbered pages `concurrency` at a time, other pages one by one."""
-        self.fit_pool(concurrency)
         reader = PageReader(
             lambda url: self._request("GET", url),
             base_url=self.base_url,
             error=lambda summary, page_path: self._error(summary, "GET", page_path),
-            warn=self._warn,
-            concurrency=concurrency,
+            warn=self.warn,
+            concurrency=self.fit_pool(concurrency),
             page_cap=self._page_cap,
+            clock=self.retry.clock,
         )
-        return reader.read(self._url(path, params))
-
-    def _warn(self, text: str) -> None:
-        """Collect a warning once; modules surface it (create_client points `on_warning` at module.warn)."""
-        with self._pause_lock:
-            if text in self.warnings:
-                return
-            self.warnings.append(text)
-        if self.on_warning is not None:
-            self.on_warning(text)
+        first_url = self._url(path, params)
+        try:
+            return reader.read(first_url)
+        except ApiError as error:
+            if error.status == 404 and error.path == urlsplit(first_url).path:
+                # A list path that does not exist: api_url most likely lacks the API's path.
+                error.summary += f"; check api_url: it must be the API's base URL, such as {DEFAULT_API_URL}"
+            raise
 
     # -- domains ------------------------------------------------------------------------------------------
 

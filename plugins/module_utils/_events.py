@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._domain import BOOL_SETTINGS, SETTINGS, nameserver_set
@@ -27,7 +27,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._http import DEFAUL
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import (
     days_left,
-    expiry_moment,
+    expiry_date,
     is_expired,
     parse_api_time,
 )
@@ -331,8 +331,8 @@ def make_event(
     return {"vpsorg": body}
 
 
-def _expiry_of(domain: Mapping[str, Any]) -> Optional[datetime]:
-    return expiry_moment(domain.get("expiration_date"))
+def _expiry_of(domain: Mapping[str, Any]) -> Optional[date]:
+    return expiry_date(domain.get("expiration_date"))
 
 
 def setting_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> Dict[str, Dict[str, Any]]:
@@ -378,7 +378,7 @@ def _expiry_events(
     thresholds: Sequence[int],
 ) -> List[Dict[str, Any]]:
     value = domain.get("expiration_date")
-    moment = expiry_moment(value)
+    moment = expiry_date(value)
     if moment is None:
         return []
     # The same expiry date as at the previous poll: judged against that poll. A new domain or a new date

@@ -8,6 +8,9 @@ A finding is `{name, condition, detail}`. The conditions:
 - `expiring_without_auto_renew`: not expired, expiring within the warning days, and auto-renew is off;
 - `unlocked`: the transfer lock is off;
 - `privacy_off`: WHOIS privacy protection is off;
+- `expiry_unknown`: the expiration date cannot be read (null, missing, "06/01/2026", garbage), so the expiry
+  rules cannot be judged; `unknown_expiry_warning` of `_time` gives the warning that names such domains. An
+  out-of-range date such as "9999-12-31" means "never expires" and is no finding;
 - `pending_transfer_stuck`: a transfer pending for more than 14 days. The list endpoint does not promise the
   transfer state, and reading every domain's detail would cost a request per domain; so this is judged only
   for domains whose list object carries `transfer_status: pending` and a readable `transfer_initiated_at`.
@@ -21,17 +24,33 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import (
     days_left,
     expires_within,
+    expiry_unknown,
     is_expired,
     parse_api_time,
+    unknown_expiry_warning,
     utc_now,
 )
 
-CONDITIONS = ("expired", "expiring_without_auto_renew", "unlocked", "privacy_off", "pending_transfer_stuck")
+CONDITIONS = (
+    "expired",
+    "expiring_without_auto_renew",
+    "expiry_unknown",
+    "unlocked",
+    "privacy_off",
+    "pending_transfer_stuck",
+)
 STUCK_TRANSFER_DAYS = 14
 
 
 def _date(value: Any) -> str:
-    return str(value)[:10]
+    """The date part of a readable date as a person reads it (epoch seconds shown as a date too)."""
+    moment = parse_api_time(value)
+    return moment.strftime("%Y-%m-%d") if moment is not None else str(value)[:10]
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _days(count: int) -> str:
@@ -55,6 +74,9 @@ def findings_of(
     elif left is not None and domain.get("auto_renew") is False and expires_within(expiry, expiry_warning_days, now):
         when = "today" if left == 0 else f"in {_days(left)}"
         add("expiring_without_auto_renew", f"expires on {_date(expiry)} ({when}) and auto-renew is off")
+    elif expiry_unknown(expiry):
+        shown = "no expiration date" if expiry is None else f"an expiration date that cannot be read ({_shown(expiry)})"
+        add("expiry_unknown", f"the API gives {shown}; whether it expires soon is unknown")
     if domain.get("locked") is False:
         add("unlocked", "the transfer lock is off")
     if domain.get("privacy_protection") is False:
@@ -80,3 +102,9 @@ def find_all(
     for name, domain in sorted(domains, key=lambda item: item[0]):
         found.extend(findings_of(name, domain, expiry_warning_days=expiry_warning_days, now=now))
     return found
+
+
+def unknown_expiry_warnings(findings: Iterable[Mapping[str, Any]]) -> List[str]:
+    """The warning (one, or none) naming every domain with the finding `expiry_unknown`."""
+    warning = unknown_expiry_warning(f["name"] for f in findings if f.get("condition") == "expiry_unknown")
+    return [] if warning is None else [warning]

@@ -9,22 +9,25 @@ the current month, and one that expires after the 365th day is in no month. So t
 add up to the 365-day total exactly. Only domains with auto-renew on are renewals; the calendar shows both
 kinds. The forecast is about what the account will be charged: it covers every domain of the account, also
 those a run leaves alone.
+A domain that never expires ("9999-12-31") or whose expiration date cannot be read is in no month and
+no renewal total; the latter is reported by the finding `expiry_unknown` and its warning instead (see
+`_findings`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import amount, price_of
-from ansible_collections.vpsorg.domains.plugins.module_utils._time import expires_within, parse_api_time, utc_now
+from ansible_collections.vpsorg.domains.plugins.module_utils._time import expires_within, expiry_date, utc_now
 
 # The forecast window in days after today.
 WINDOW_DAYS = 365
 Named = Tuple[str, Mapping[str, Any]]
 
 
-def _month(moment: datetime) -> str:
+def _month(moment: date) -> str:
     return f"{moment.year:04d}-{moment.month:02d}"
 
 
@@ -48,10 +51,10 @@ def _months_between(after: str, last: str) -> List[str]:
 def expiry_month(domain: Mapping[str, Any], now: Optional[datetime] = None) -> Optional[str]:
     """The month ("YYYY-MM") a domain is due: its expiry month, or the current month once it has passed."""
     now = now or utc_now()
-    moment = parse_api_time(domain.get("expiration_date"))
-    if moment is None:
+    day = expiry_date(domain.get("expiration_date"))
+    if day is None:
         return None
-    return max(_month(moment), _month(now))
+    return max(_month(day), _month(now))
 
 
 def expiry_calendar(

@@ -8,23 +8,29 @@ entry point every call goes through.
 from __future__ import annotations
 
 import email.utils
+import errno
+import html.entities
 import ipaddress
 import json as _json
 import math
 import random as _random
 import re
+import socket
 import threading
 import time
 import traceback
 from datetime import timezone
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 from urllib.parse import urlencode, urlsplit
+
+from ansible_collections.vpsorg.domains.plugins.module_utils._version import COLLECTION_VERSION
 
 try:
     import requests
     from requests.adapters import HTTPAdapter
     from requests.auth import AuthBase
     from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+    from urllib3.exceptions import HTTPError as _Urllib3Error
 except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR: Optional[str] = traceback.format_exc()
@@ -33,14 +39,22 @@ else:
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 
-# The collection version, kept here only: the User-Agent names it.
-COLLECTION_VERSION = "0.3.0"
+# The User-Agent names the collection's version (from _version, which the release bumps).
 USER_AGENT = f"vpsorg.domains/{COLLECTION_VERSION}"
 DEFAULT_API_URL = "https://admin.vps.org/api/v1"
+MISSING_TOKEN = (
+    "api_token: no API token was given: set the api_token option or the VPSORG_API_TOKEN environment variable"
+)
 
 # Methods whose repetition has the same effect as sending them once (RFC 9110 9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+# The largest answer read (the whole account of 100,000 domains is far less) and the deepest JSON nesting: an
+# API object is a few levels deep, and deeper input would exhaust the stack of the parser or of what walks it.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+_READ_CHUNK = 64 * 1024
 
 # What every secret is replaced with, wherever it might be shown.
 REDACTED = "********"
@@ -73,11 +87,65 @@ def _status_summary(status: int) -> str:
     return f"unexpected answer (HTTP {status})"
 
 
+def _char_forms(char: str) -> str:
+    """A pattern for one character of a secret in any form an answer may echo it: as is, HTML-escaped (named,
+    decimal or hex entity), URL-encoded (UTF-8 %XX), JSON-escaped (\\uXXXX, \\" and the like)."""
+    code = ord(char)
+    forms = [re.escape(char), f"&#0*{code};", f"&#x0*{code:x};", "".join(f"%{byte:02x}" for byte in char.encode())]
+    forms.append(re.escape(f"\\u{code:04x}"))
+    if char in '"\\/':
+        forms.append(re.escape("\\" + char))
+    name = html.entities.codepoint2name.get(code)
+    if name:
+        forms.append(f"&{name};")
+    if char == " ":
+        forms.append(r"\+")
+    return "(?:" + "|".join(forms) + ")"
+
+
+_PATTERNS: Dict[str, Pattern[str]] = {}
+_PATTERNS_LOCK = threading.Lock()
+
+
+def _secret_pattern(secret: str) -> Pattern[str]:
+    """The pattern that finds `secret` in any letter case and any of the forms of _char_forms, even mixed."""
+    with _PATTERNS_LOCK:
+        pattern = _PATTERNS.get(secret)
+        if pattern is None:
+            if len(_PATTERNS) > 64:
+                _PATTERNS.clear()
+            pattern = re.compile("".join(_char_forms(char) for char in secret), re.IGNORECASE)
+            _PATTERNS[secret] = pattern
+        return pattern
+
+
 def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret (longest first) and any bearer token replaced by asterisks."""
+    """`text` with every secret (longest first) and any bearer token replaced by asterisks.
+
+    A secret is found in any letter case and in every form an answer may echo it: HTML-escaped
+    (`EPP&amp;Code&lt;9&gt;`), URL-encoded, JSON-escaped, or a mix of them.
+    """
+    lowered: Optional[str] = None
     for secret in sorted({secret for secret in secrets if secret}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return _BEARER.sub(lambda match: match.group(1) + REDACTED, text)
+        anchor = _anchor(secret)
+        if anchor:
+            # The escapes above never touch letters and digits: without the secret's longest run of them, the text
+            # cannot hold it in any form, and the costlier pattern need not run (a large list page, every time).
+            lowered = text.lower() if lowered is None else lowered
+            if anchor not in lowered:
+                continue
+        text = _secret_pattern(secret).sub(REDACTED, text)
+        lowered = None
+    if "bearer" in text.lower():
+        text = _BEARER.sub(lambda match: match.group(1) + REDACTED, text)
+    return text
+
+
+def _anchor(secret: str) -> str:
+    """The secret's longest run of ASCII letters and digits, lower-cased; "" when shorter than 4 characters."""
+    runs = re.findall(r"[A-Za-z0-9]+", secret)
+    longest = max(runs, key=len, default="")
+    return longest.lower() if len(longest) >= 4 else ""
 
 
 def redact(value: Any, secrets: Iterable[str]) -> Any:
@@ -103,6 +171,25 @@ def strip_secrets(value: Any) -> Any:
         return {key: strip_secrets(item) for key, item in value.items() if not is_secret_key(key)}
     if isinstance(value, list):
         return [strip_secrets(item) for item in value]
+    return value
+
+
+class _TooDeep(Exception):
+    """Internal: a decoded answer nests deeper than MAX_JSON_DEPTH."""
+
+
+def _strip_secrets_within_depth(value: Any, depth: int = 1) -> Any:
+    """strip_secrets that also enforces MAX_JSON_DEPTH in the same walk (an answer is walked once)."""
+    if isinstance(value, dict):
+        if depth > MAX_JSON_DEPTH:
+            raise _TooDeep()
+        return {
+            key: _strip_secrets_within_depth(item, depth + 1) for key, item in value.items() if not is_secret_key(key)
+        }
+    if isinstance(value, list):
+        if depth > MAX_JSON_DEPTH:
+            raise _TooDeep()
+        return [_strip_secrets_within_depth(item, depth + 1) for item in value]
     return value
 
 
@@ -235,6 +322,52 @@ def _never_sent(exc: BaseException) -> bool:
     return any(isinstance(item, (NewConnectionError, ConnectTimeoutError)) for item in _exception_chain(exc))
 
 
+def _refused(exc: BaseException) -> bool:
+    """True when the server's host refused the connection: nothing listens on that port."""
+    return any(
+        isinstance(item, ConnectionRefusedError)
+        or (isinstance(item, OSError) and item.errno == errno.ECONNREFUSED)
+        or "connection refused" in str(item).lower()
+        for item in _exception_chain(exc)
+    )
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """True when the host name of api_url could not be resolved (an unknown host, or no DNS at all)."""
+    return any(
+        isinstance(item, socket.gaierror) or type(item).__name__ == "NameResolutionError"
+        for item in _exception_chain(exc)
+    )
+
+
+def _json_depth(value: Any) -> int:
+    """How deeply lists and objects nest in a decoded JSON value (iteratively: the value may be deep)."""
+    deepest = 0
+    pending: List[Tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            items: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            items = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        # Only containers nest: the scalars of a large list page are never put on the stack.
+        pending.extend((child, depth + 1) for child in items if isinstance(child, (dict, list)))
+    return deepest
+
+
+class _Deadline(Exception):
+    """Internal: the answer did not arrive whole within the request's deadline."""
+
+
+class _TooLarge(Exception):
+    """Internal: the answer is larger than MAX_BODY_BYTES."""
+
+
 def _describe(exc: BaseException) -> str:
     """The innermost reason of a transport failure, without object addresses and pool details."""
     chain = _exception_chain(exc)
@@ -274,7 +407,8 @@ class _BearerAuth(AuthBase):
 class RetryPolicy:
     """When a failed request is tried again and how long the client waits in between.
 
-    `max_attempts` bounds the attempts of one request and `max_total_time` (seconds) the time spent on them;
+    `max_attempts` bounds the attempts of one request and `max_total_time` (seconds) the time spent on them (an
+    attempt never runs past it; HttpClient's default is 4 x its timeout, 60 to 300 s);
     back-off doubles from `backoff_base` up to `backoff_cap`, half fixed and half random; a `Retry-After`
     longer than `retry_after_cap` fails at once. `sleep`, `clock` (monotonic), `wall_clock` (for HTTP dates)
     and `jitter` (0..1) are injectable so that tests never wait.
@@ -284,7 +418,7 @@ class RetryPolicy:
         self,
         *,
         max_attempts: int = 5,
-        max_total_time: float = 300.0,
+        max_total_time: float = 120.0,
         backoff_base: float = 1.0,
         backoff_cap: float = 30.0,
         retry_after_cap: float = 60.0,
@@ -351,9 +485,12 @@ class RetryPolicy:
 class HttpClient:
     """Authenticated JSON over HTTP to one API base URL, with the retry policy; one instance may be shared by threads.
 
-    Every call goes through `request()`. Answers come back decoded, without any key that may hold a transfer
-    secret; failures are `ApiError` (or `OutcomeUnknown` for a write that may have been applied), their text
-    never holding the token or the secrets a call names.
+    Every call goes through `request()`. Each attempt has a total deadline of `timeout` (connecting, sending and
+    the whole answer), and all attempts of one call end within the retry policy's `max_total_time`. Answers come
+    back decoded, at most MAX_BODY_BYTES and MAX_JSON_DEPTH deep, without any key that may hold a transfer
+    secret and with the token and the call's secrets masked in any form; failures are `ApiError` (or
+    `OutcomeUnknown` for a write that may have been applied), their text never holding the token or the secrets
+    a call names. What the client notices without failing is collected once in `warnings` (see `warn`).
     """
 
     def __init__(
@@ -370,7 +507,7 @@ class HttpClient:
         if not HAS_REQUESTS:
             raise RuntimeError("the Python library requests is required to talk to the VPS.org API")
         if not isinstance(api_token, str) or not api_token.strip():
-            raise ValueError("api_token: must not be empty (set it or VPSORG_API_TOKEN)")
+            raise ValueError(MISSING_TOKEN)
         # A line break copied along with the token is harmless; whitespace inside it is a wrong value.
         api_token = api_token.strip()
         if any(ch.isspace() for ch in api_token):
@@ -384,9 +521,20 @@ class HttpClient:
         self._timeout = timeout
         # verify=True (not a path) lets REQUESTS_CA_BUNDLE apply, as requests does for any client.
         self._verify: Any = ca_path if (validate_certs and ca_path) else bool(validate_certs)
-        self.retry = retry if retry is not None else RetryPolicy()
+        # Retries end within a total time too: a few attempts of api_timeout each, never more than 5 minutes.
+        self.retry = retry if retry is not None else RetryPolicy(max_total_time=min(300.0, max(60.0, 4.0 * timeout)))
         self._pause_lock = threading.Lock()
         self._paused_until = -math.inf
+        # Whether any answer came from the server yet: before that, a refused connection or a host name that does
+        # not resolve means a wrong api_url (or a server that is not running), which retrying will not change.
+        self._reached = False
+        # Sized once, here: swapping the adapter later would pull the pool from under threads using it.
+        self.pool_size = pool_size
+        # What the client noticed without failing (e.g. next links re-based), in order, each once: the one
+        # collection of warnings. `on_warning`, when set, is told each one as it is collected (modules point it
+        # at module.warn, which shows them with the module's result, on success and on failure alike).
+        self.warnings: List[str] = []
+        self.on_warning: Optional[Callable[[str], None]] = None
 
         session = requests.Session()
         # trust_env stays on so proxy variables work; netrc cannot apply because session.auth is set.
@@ -400,13 +548,18 @@ class HttpClient:
         session.mount("http://", adapter)
         self.session = session
 
-    def fit_pool(self, size: int) -> None:
-        """Keep a connection per concurrent worker: a smaller pool opens and drops a connection per extra request."""
-        for prefix in ("https://", "http://"):
-            adapter = self.session.adapters.get(prefix)
-            if isinstance(adapter, HTTPAdapter) and getattr(adapter, "_pool_maxsize", size) < size:
-                self.session.mount(prefix, HTTPAdapter(pool_connections=1, pool_maxsize=size, max_retries=0))
-                adapter.close()
+    def fit_pool(self, size: int) -> int:
+        """How many requests may be in flight at once: `size`, at most the pool's size (fixed at construction)."""
+        return max(1, min(size, self.pool_size))
+
+    def warn(self, text: str) -> None:
+        """Collect a warning once (thread-safe); `on_warning` is told of it as it arrives."""
+        with self._pause_lock:
+            if text in self.warnings:
+                return
+            self.warnings.append(text)
+        if self.on_warning is not None:
+            self.on_warning(text)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
@@ -473,8 +626,11 @@ class HttpClient:
         while True:
             attempt += 1
             self._wait_while_paused()
+            # Each attempt has the whole of api_timeout, but never runs past the retry budget.
+            budget_left = policy.max_total_time - (policy.clock() - started)
+            deadline = policy.clock() + max(min(self._timeout, budget_left), 0.001)
             try:
-                answer = self._attempt(method, url, data, secrets, gone_ok=gone_ok and maybe_applied)
+                answer = self._attempt(method, url, data, secrets, gone_ok=gone_ok and maybe_applied, deadline=deadline)
             except _Retryable as retry:
                 error = retry.error
                 maybe_applied = maybe_applied or retry.maybe_applied
@@ -494,44 +650,145 @@ class HttpClient:
                 else:
                     policy.sleep(delay)
             else:
-                # An auth code in an answer would reach a module's result and its log: it never leaves here.
-                return strip_secrets(answer)
+                # Decoded answers were stripped of secret keys already (_decode_json); None needs nothing.
+                return answer
 
-    def _attempt(self, method: str, url: str, data: Optional[bytes], secrets: Sequence[str], *, gone_ok: bool) -> Any:
+    def _attempt(
+        self, method: str, url: str, data: Optional[bytes], secrets: Sequence[str], *, gone_ok: bool, deadline: float
+    ) -> Any:
         path = urlsplit(url).path
         idempotent = method in IDEMPOTENT_METHODS
         info = {"method": method, "path": path, "secrets": secrets}
+        clock = self.retry.clock
         try:
+            remaining = max(deadline - clock(), 0.001)
+            # stream=True: the body is read below against the deadline, not only between two reads.
             response = self.session.request(
-                method, url, data=data, timeout=self._timeout, verify=self._verify, allow_redirects=False
+                method,
+                url,
+                data=data,
+                timeout=(remaining, remaining),
+                verify=self._verify,
+                allow_redirects=False,
+                stream=True,
             )
+            self._reached = True
+            try:
+                content = self._read_body(response, deadline)
+            finally:
+                response.close()
         except requests.exceptions.SSLError as exc:
             raise ApiError(self._tls_summary(exc), **info) from exc
+        except _TooLarge:
+            raise ApiError(
+                f"the API's answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB: not read; check api_url",
+                **info,
+            ) from None
         except (
+            _Deadline,
             requests.exceptions.ConnectionError,
             requests.exceptions.Timeout,
             requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError,
+            _Urllib3Error,
         ) as exc:
-            reason = _describe(exc)
-            if _never_sent(exc):
-                raise _Retryable(
-                    ApiError(f"could not connect to {self.origin}: {reason}", **info), maybe_applied=False
-                ) from exc
-            if idempotent:
-                raise _Retryable(
-                    ApiError(f"no complete answer from {self.origin}: {reason}", **info), maybe_applied=True
-                ) from exc
-            raise OutcomeUnknown(
-                f"outcome unknown: the request was sent but no complete answer came back ({reason}); "
-                "it may or may not have been applied",
-                **info,
-            ) from exc
+            self._transport_failure(exc, url, idempotent, info)
         except requests.exceptions.RequestException as exc:
             raise ApiError(f"request failed: {_describe(exc)}", **info) from exc
-        return self._handle(response, method, idempotent, gone_ok, info)
+        except OSError as exc:  # a socket error while the body was read (requests' own are RequestExceptions)
+            self._transport_failure(exc, url, idempotent, info)
+        return self._handle(response, method, idempotent, gone_ok, info, content=content)
 
-    def _handle(self, response: Any, method: str, idempotent: bool, gone_ok: bool, info: Dict[str, Any]) -> Any:
+    def _transport_failure(self, exc: BaseException, url: str, idempotent: bool, info: Dict[str, Any]) -> None:
+        """Raise what a failure on the wire means: fail at once, retry, or an unknown outcome."""
+        shown = urlsplit(url)._replace(query="", fragment="").geturl()
+        if isinstance(exc, (_Deadline, requests.exceptions.ReadTimeout)):
+            reason = f"no complete answer within api_timeout ({self._timeout:g} s)"
+        else:
+            reason = _describe(exc)
+        if not self._reached and _unresolved(exc):
+            raise ApiError(
+                f"could not connect to {shown}: the host name does not resolve ({reason}); check api_url", **info
+            ) from exc
+        if _never_sent(exc):
+            if not self._reached and _refused(exc):
+                # Nothing listens there (a wrong port or host, or the API is down): retrying would only wait.
+                raise ApiError(
+                    f"could not connect to {shown}: connection refused; check api_url (host and port) and that "
+                    "the API is running",
+                    **info,
+                ) from exc
+            raise _Retryable(
+                ApiError(f"could not connect to {self.origin}: {reason}", **info), maybe_applied=False
+            ) from exc
+        if idempotent:
+            raise _Retryable(
+                ApiError(f"no complete answer from {self.origin}: {reason}", **info), maybe_applied=True
+            ) from exc
+        raise OutcomeUnknown(
+            f"outcome unknown: the request was sent but no complete answer came back ({reason}); "
+            "it may or may not have been applied",
+            **info,
+        ) from exc
+
+    def _read_body(self, response: Any, deadline: float) -> bytes:
+        """The whole body by `deadline`, at most MAX_BODY_BYTES; _Deadline or _TooLarge otherwise."""
+        if response._content is not False:  # already read (a test's stand-in for the network)
+            content = response.content or b""
+            if len(content) > MAX_BODY_BYTES:
+                raise _TooLarge()
+            return content
+        length = response.headers.get("Content-Length", "")
+        if length.strip().isdigit() and int(length) > MAX_BODY_BYTES:
+            raise _TooLarge()
+        raw = response.raw
+        # read1 returns what has arrived (at least a byte); read would wait for a whole chunk of a dripped body.
+        read_some = getattr(raw, "read1", None) or raw.read
+        if hasattr(raw, "decode_content"):  # urllib3's response: gzip and deflate are undone while reading
+
+            def read(amount: int) -> bytes:
+                return read_some(amount, decode_content=True)
+
+        else:
+            read = read_some
+        sock = getattr(getattr(raw, "connection", None) or getattr(raw, "_connection", None), "sock", None)
+        clock = self.retry.clock
+        chunks: List[bytes] = []
+        size = 0
+        while True:
+            remaining = deadline - clock()
+            if remaining <= 0:
+                raise _Deadline()
+            if sock is not None:
+                try:
+                    sock.settimeout(remaining)
+                except OSError:
+                    sock = None
+            try:
+                chunk = read(_READ_CHUNK)
+            except socket.timeout:
+                raise _Deadline() from None
+            except _Urllib3Error as exc:
+                if any(isinstance(item, socket.timeout) for item in _exception_chain(exc)) or (
+                    type(exc).__name__ == "ReadTimeoutError"
+                ):
+                    raise _Deadline() from None
+                raise
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise _TooLarge()
+            chunks.append(chunk)
+        content = b"".join(chunks)
+        # requests' own accessors (response.content, .text) see the body that was read.
+        response._content = content
+        response._content_consumed = True
+        return content
+
+    def _handle(
+        self, response: Any, method: str, idempotent: bool, gone_ok: bool, info: Dict[str, Any], *, content: bytes
+    ) -> Any:
         status = response.status_code
         if gone_ok and status == 404:
             # An earlier attempt of this DELETE may have been applied without its answer arriving.
@@ -569,11 +826,12 @@ class HttpClient:
             )
         if status >= 400:
             raise self._error_from_response(response, **info)
-        return self._decode_success(response, method, idempotent, info)
+        return self._decode_success(response, method, idempotent, info, content)
 
-    def _decode_success(self, response: Any, method: str, idempotent: bool, info: Dict[str, Any]) -> Any:
+    def _decode_success(
+        self, response: Any, method: str, idempotent: bool, info: Dict[str, Any], content: bytes
+    ) -> Any:
         status = response.status_code
-        content = response.content
         if status == 204 or (not content and method == "DELETE"):
             return None
         detail = ""
@@ -581,7 +839,7 @@ class HttpClient:
             problem = "an empty body"
         else:
             try:
-                return _json.loads(content)
+                return self._decode_json(content, info)
             except ValueError:
                 content_type = response.headers.get("Content-Type", "")
                 if "json" in content_type or not content_type:
@@ -601,6 +859,19 @@ class HttpClient:
         raise OutcomeUnknown(
             f"outcome unknown: the API answered HTTP {status} with {problem}", status=status, detail=detail, **info
         )
+
+    def _decode_json(self, content: bytes, info: Dict[str, Any]) -> Any:
+        """A success body decoded, every secret of the call masked in it; ValueError when it is no JSON."""
+        text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content)
+        # An answer echoing the token or an auth code in any form would reach a result or a log: masked here.
+        text = redact_text(text, info["secrets"])
+        try:
+            # An auth code in an answer would reach a module's result and its log: its key never leaves here.
+            return _strip_secrets_within_depth(_json.loads(text))
+        except (RecursionError, _TooDeep):
+            raise ApiError(
+                f"the API answered with JSON nested more than {MAX_JSON_DEPTH} levels deep: not read", **info
+            ) from None
 
     # -- errors ---------------------------------------------------------------------------------------------------
 
@@ -639,7 +910,9 @@ class HttpClient:
             text = redact_text(response.content.decode("utf-8", "replace"), secrets)
             try:
                 body = _json.loads(text)
-            except ValueError:
+                if _json_depth(body) > MAX_JSON_DEPTH:
+                    body = f"an error body nested more than {MAX_JSON_DEPTH} levels deep"
+            except (ValueError, RecursionError):
                 detail = self._non_json_note(response, secrets)
             else:
                 detail, field_errors = _error_body(body)

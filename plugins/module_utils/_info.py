@@ -11,7 +11,12 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._domain import sort
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._policy import account_policy
 from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
-from ansible_collections.vpsorg.domains.plugins.module_utils._time import days_left, expiring_within
+from ansible_collections.vpsorg.domains.plugins.module_utils._time import (
+    days_left,
+    expiring_within,
+    expiry_unknown,
+    unknown_expiry_warning,
+)
 
 # Pages in flight at once when the client can read numbered pages concurrently (DESIGN.md: 4 outside vps_portfolio).
 READ_CONCURRENCY = 4
@@ -60,11 +65,14 @@ def _read(client: Any, request: Mapping[str, Any], now: Optional[datetime]) -> D
         domains = [client.get_domain(found["id"]) for found in client.find_domains(request["name"])]
         # The collection's own expiry rule, beside the API's days_until_expiration.
         domains = [dict(domain, days_left=days_left(domain.get("expiration_date"), now)) for domain in domains]
-        return {"changed": False, "domains": sort_domains(domains)}
+        return _with_unknown_expiry({"changed": False, "domains": sort_domains(domains)}, domains)
     domains = list_account(client, status=request.get("status"), search=request.get("search"))
+    # An expiry report must name what it cannot place; a plain listing shows every domain anyway.
+    read: List[Dict[str, Any]] = []
     if request.get("expiring_within_days") is not None:
+        read = domains
         domains = expiring_within(domains, request["expiring_within_days"], now)
-    result: Dict[str, Any] = {"changed": False, "domains": sort_domains(domains)}
+    result: Dict[str, Any] = {"changed": False, "domains": sort_domains(domains), "warnings": []}
     if request.get("as_policy"):
         policy = account_policy(domains)
         result["warnings"] = policy.pop("warnings")
@@ -74,4 +82,15 @@ def _read(client: Any, request: Mapping[str, Any], now: Optional[datetime]) -> D
             "read_at": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "domains": len(domains),
         }
+    return _with_unknown_expiry(result, read)
+
+
+def _with_unknown_expiry(result: Dict[str, Any], domains: List[Mapping[str, Any]]) -> Dict[str, Any]:
+    """The result with a warning naming the domains whose expiration date cannot be read (none left silently)."""
+    names = [str(domain.get("domain_name")) for domain in domains if expiry_unknown(domain.get("expiration_date"))]
+    warning = unknown_expiry_warning(names)
+    if warning is not None:
+        result.setdefault("warnings", []).append(warning)
+    if not result.get("warnings"):
+        result.pop("warnings", None)
     return result

@@ -12,9 +12,13 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._domain import by_id, several_matches
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import tld_of
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import display_name
-from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import account_name
-from ansible_collections.vpsorg.domains.plugins.module_utils._time import days_left, expires_within
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import account_name, display_name
+from ansible_collections.vpsorg.domains.plugins.module_utils._time import (
+    days_left,
+    expires_within,
+    expiry_unknown,
+    unknown_expiry_warning,
+)
 
 STATUSES = ("active", "pending", "expired", "locked")
 # The fields of a list item that the cache keeps: what the host variables are made of, nothing else.
@@ -69,7 +73,8 @@ def default_groups(
 def hosts_of(
     account: List[Mapping[str, Any]], statuses: Tuple[str, ...]
 ) -> Tuple[List[Tuple[str, Mapping[str, Any]]], List[str]]:
-    """(canonical name, domain) per host, sorted; and warnings for names that several domains share."""
+    """(canonical name, domain) per host, sorted; and warnings for names that several domains share and for
+    expiration dates that cannot be read."""
     by_name: Dict[str, List[Mapping[str, Any]]] = {}
     for domain in account:
         if domain.get("status") in statuses:
@@ -80,4 +85,8 @@ def hosts_of(
         if len(found) > 1:
             warnings.append(several_matches(name, found, f"the host is id {found[0]['id']}")[0])
         hosts.append((name, found[0]))
+    # vps_days_left is null and the host is in no vps_expiring group: say which hosts that is, and why.
+    unknown = unknown_expiry_warning(name for name, domain in hosts if expiry_unknown(domain.get("expiration_date")))
+    if unknown is not None:
+        warnings.append(unknown)
     return hosts, warnings

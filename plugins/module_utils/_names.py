@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import traceback
-from typing import Any, List, Optional
+from typing import Any, List, Mapping, Optional
 
 try:
     import idna
@@ -169,3 +169,12 @@ def check_years(value: Any, option: str = "years") -> int:
     if not MIN_YEARS <= value <= MAX_YEARS:
         raise InvalidValue(option, value, f"must be between {MIN_YEARS} and {MAX_YEARS}", kind)
     return value
+
+
+def account_name(domain: Mapping[str, Any]) -> str:
+    """The canonical name of a domain read from the account (its own spelling, lower-cased, when odd)."""
+    raw = str(domain.get("domain_name") or "")
+    try:
+        return canonical_name(raw, option="domain_name")
+    except (InvalidValue, RuntimeError):
+        return raw.lower().rstrip(".")

@@ -5,10 +5,17 @@ Works with a callable that fetches one URL and returns its decoded JSON body (ra
 when the request fails), so it needs neither Ansible nor an HTTP library. The reader never sends a request off
 the host of api_url: a `next` link pointing elsewhere (a proxy in front of the API) is re-based on the list path
 that was requested first, with one warning.
+
+Every read ends (DESIGN "Reading"): at most `ceil(count / page length) + 2` pages when the first page gives a
+`count`, otherwise at most `page_cap` (2,000) pages; a `next` link already followed, or a page that brings no id
+not seen before, ends it (with a warning); and no read takes longer than `max_seconds` (10 minutes). Past a
+bound the read fails naming the last URL.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
@@ -20,6 +27,10 @@ ErrorFactory = Callable[[str, str], Exception]
 Warn = Callable[[str], None]
 
 DEFAULT_CONCURRENCY = 4
+# Without a count: 2,000 pages (100,000 domains at 50 a page). With one: the pages it takes, and 2 to spare.
+DEFAULT_PAGE_CAP = 2000
+SPARE_PAGES = 2
+MAX_READ_SECONDS = 600
 _EXCERPT = 120
 _WEB_SCHEMES = ("http", "https")
 
@@ -65,7 +76,7 @@ def _with_page(url: str, number: int) -> str:
 
 
 class PageReader:
-    """Reads all pages of one list through `fetch`; one reader per client (it remembers the warning it gave)."""
+    """Reads all pages of one list through `fetch`; its warnings go to `warn` (the client's one collection)."""
 
     def __init__(
         self,
@@ -75,7 +86,9 @@ class PageReader:
         error: ErrorFactory,
         warn: Optional[Warn] = None,
         concurrency: int = DEFAULT_CONCURRENCY,
-        page_cap: int = 10000,
+        page_cap: int = DEFAULT_PAGE_CAP,
+        max_seconds: float = MAX_READ_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError(f"concurrency: must be a whole number, 1 or more, got {concurrency!r}")
@@ -85,10 +98,13 @@ class PageReader:
         self._host = (parts.hostname or "").rstrip(".").lower()
         self._base_path = parts.path if parts.path.endswith("/") else parts.path + "/"
         self._error = error
+        # The client's one collection of warnings (HttpClient.warn), which keeps each warning once.
         self._warn = warn
-        self._warned: Set[str] = set()
         self.concurrency = concurrency
         self.page_cap = page_cap
+        self.max_seconds = max_seconds
+        self._clock = clock
+        self._started = 0.0
         # Why the last read left numbered pages for the next links (None when it did not): for tests and debugging.
         self.fallback: Optional[str] = None
 
@@ -115,9 +131,7 @@ class PageReader:
         return self._origin + list_path + (f"?{parts.query}" if parts.query else "")
 
     def _warn_once(self, text: str) -> None:
-        if text in self._warned:
-            return
-        self._warned.add(text)
+        """Hand a warning to the client's collection, which shows each one once."""
         if self._warn is not None:
             self._warn(text)
 
@@ -139,6 +153,7 @@ class PageReader:
     def read(self, first_url: str) -> List[Dict[str, Any]]:
         """Every item of the list at `first_url` (all pages, in page order, the first of each id kept)."""
         self.fallback = None
+        self._started = self._clock()
         list_path = urlsplit(first_url).path
         body = self._fetch(first_url)
         first, next_link = self._page(body, list_path)
@@ -151,7 +166,22 @@ class PageReader:
                 return self._read_numbered(first, *numbered, list_path=list_path)
             except _Unexpected as why:
                 self.fallback = str(why)
-        return self._follow(first, first_url, next_url, list_path)
+        return self._follow(first, first_url, next_url, list_path, self._max_pages(body, first))
+
+    def _max_pages(self, body: Any, first: List[Dict[str, Any]]) -> int:
+        """The most pages this list may take: from the first page's count when it gives one, else page_cap."""
+        count = body.get("count") if isinstance(body, dict) else None
+        if isinstance(count, int) and not isinstance(count, bool) and count >= 0 and first:
+            return min(self.page_cap, math.ceil(count / len(first)) + SPARE_PAGES)
+        return self.page_cap
+
+    def _check_time(self, url: str, path: str, pages: int) -> None:
+        if self._clock() - self._started > self.max_seconds:
+            raise self._error(
+                f"stopped reading the list after {self.max_seconds / 60:g} minutes ({pages} pages); the last page "
+                f"read was {_excerpt(url, 200)}",
+                path,
+            )
 
     def _numbered(
         self, first_url: str, body: Any, first: List[Dict[str, Any]], next_url: str
@@ -211,6 +241,7 @@ class PageReader:
             for number, future in enumerate(futures, start=2):
                 try:
                     bodies.append(future.result())
+                    self._check_time(urls[number - 2], urlsplit(urls[number - 2]).path, number)
                 except Exception as error:
                     # DRF answers 404 "Invalid page." for a page beyond the end: the list shrank while read.
                     if getattr(error, "status", None) == 404:
@@ -223,24 +254,40 @@ class PageReader:
             pool.shutdown(wait=True)
 
     def _follow(
-        self, first: List[Dict[str, Any]], first_url: str, next_url: str, list_path: str
+        self, first: List[Dict[str, Any]], first_url: str, next_url: str, list_path: str, max_pages: int
     ) -> List[Dict[str, Any]]:
-        """Follow `next` one page at a time from page 2, with the page cap and the loop check."""
+        """Follow `next` one page at a time from page 2, within the bounds of the module docstring."""
         pages = [first]
         seen_links = {first_url}
+        seen_ids = {_id_key(item) for item in first} - {None}
         url: Optional[str] = next_url
-        count = 1
+        last_url = first_url
         while url:
             path = urlsplit(url).path
             if url in seen_links:
-                raise self._error(
-                    f"the API repeated the next link {_excerpt(url, 200)}: stopped instead of looping", path
+                self._warn_once(
+                    f"the API's list links back to a page already read ({_excerpt(url, 200)}): stopped reading there"
                 )
+                break
+            if len(pages) >= max_pages:
+                raise self._error(
+                    f"stopped reading the list after {len(pages)} pages, more than it can hold; the last page read "
+                    f"was {_excerpt(last_url, 200)}, the next would have been {_excerpt(url, 200)}",
+                    path,
+                )
+            self._check_time(last_url, path, len(pages))
             seen_links.add(url)
-            count += 1
-            if count > self.page_cap:
-                raise self._error(f"stopped after {self.page_cap} pages: the list never ends", path)
             results, next_link = self._page(self._fetch(url), path)
+            last_url = url
+            new_ids = {_id_key(item) for item in results} - {None} - seen_ids
+            if not new_ids:
+                # An API that repeats its last page under new links would otherwise be read until a bound.
+                self._warn_once(
+                    f"a page of the API's list brought no domain not already read ({_excerpt(url, 200)}): stopped "
+                    "reading there"
+                )
+                break
+            seen_ids |= new_ids
             pages.append(results)
             url = self.rebase(next_link, url, list_path, path) if next_link else None
         return _merge(pages)

@@ -27,8 +27,11 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
     nameserver_set,
     several_matches,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_nameservers
-from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import account_name
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
+    InvalidValue,
+    account_name,
+    canonical_nameservers,
+)
 
 # The value a tie between true and false goes to: the one that protects the domain.
 PROTECTIVE = {"auto_renew": True, "locked": True, "privacy_protection": True}

@@ -17,7 +17,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
     registration_body,
     several_matches,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._findings import find_all
+from ansible_collections.vpsorg.domains.plugins.module_utils._findings import find_all, unknown_expiry_warnings
 from ansible_collections.vpsorg.domains.plugins.module_utils._forecast import (
     every_domain,
     expiry_calendar,
@@ -32,8 +32,9 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._money import (
     price_table,
     usd,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import (  # account_name: re-exported
     InvalidValue,
+    account_name,
     canonical_name,
     canonical_nameservers,
 )
@@ -257,15 +258,6 @@ def check_limits(concurrency: Any, max_changes: Any, expiry_warning_days: Any) -
 
 
 # -- planning --------------------------------------------------------------------------------------------
-
-
-def account_name(domain: Dict[str, Any]) -> str:
-    """The canonical name of a domain read from the account (its own spelling, lower-cased, when odd)."""
-    raw = str(domain.get("domain_name") or "")
-    try:
-        return canonical_name(raw, option="domain_name")
-    except (InvalidValue, RuntimeError):
-        return raw.lower().rstrip(".")
 
 
 def drift(current: Dict[str, Any], desired: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
@@ -688,6 +680,7 @@ class PortfolioTask(Task):
         no_price = unpriced(every_domain(plan.account, plan.domains, account_name), request.prices)
         if no_price:
             warnings.append(f"no price is known for {', '.join(no_price)}: left out of the renewal forecast")
+        warnings.extend(unknown_expiry_warnings(find_all(plan.domains, now=self.now)))
 
         for refusal in (over_limit(plan, request.max_changes), over_budget(plan, request.max_spend)):
             if refusal is not None:

@@ -52,10 +52,12 @@ options:
       - Only domains whose expiration date falls within this many days from now, B(and every domain whose
         expiration date has passed already), whatever its status. Expired domains are the most urgent, since
         registrars keep them through grace and redemption periods.
-      - Each returned domain then has C(days_left), the whole days until its expiration date passes, rounded down;
-        V(0) on the last day, negative once it has passed (V(-1) on the first day after). A date without a time
-        lasts the whole of that day (UTC).
+      - Each returned domain then has C(days_left), the calendar days (UTC) from today to its expiration date, as a
+        person counts them (whatever the time of day of either); V(0) on the expiration day, negative once it has
+        passed (V(-1) on the first day after).
       - V(0) returns the domains that expire today or have expired.
+      - A domain whose expiration date cannot be read (null, or a format such as C(06/01/2026)) is not returned,
+        and a warning names it; an out-of-range date such as C(9999-12-31) means it never expires.
     type: int
   as_policy:
     description:
@@ -215,8 +217,10 @@ domains:
       returned: with name, when the API reports it
     days_left:
       description:
-        - Whole days until the expiration date passes, rounded down; negative once it has passed. A date without
-          a time lasts the whole of that day (UTC). The same rule judges expiry everywhere in the collection.
+        - Calendar days (UTC) from today to the expiration date, as a person counts them; V(0) on the expiration
+          day, negative once it has passed. Null when the domain never expires (an out-of-range date such as
+          C(9999-12-31)) or its expiration date cannot be read. The same rule judges expiry everywhere in the
+          collection.
       type: int
       returned: with name or expiring_within_days
       version_added: 0.2.0

@@ -378,7 +378,8 @@ findings:
       sorted by name.
     - C(expired) (the expiration date has passed, whatever the status), C(expiring_without_auto_renew) (within
       O(expiry_warning_days), auto-renew off), C(unlocked), C(privacy_off), C(pending_transfer_stuck) (a transfer
-      pending for more than 14 days).
+      pending for more than 14 days), C(expiry_unknown) (the expiration date cannot be read; a warning names the
+      domain).
   returned: always
   type: list
   elements: dict
@@ -391,7 +392,7 @@ findings:
     condition:
       description: What was found.
       type: str
-      choices: [expired, expiring_without_auto_renew, unlocked, privacy_off, pending_transfer_stuck]
+      choices: [expired, expiring_without_auto_renew, unlocked, privacy_off, pending_transfer_stuck, expiry_unknown]
     detail:
       description: The finding in words, with the dates it is based on.
       type: str

@@ -209,6 +209,56 @@ def test_a_rejected_token_fails_clearly_without_showing_it(inventory, sandbox):
     assert secret not in output
 
 
+@pytest.mark.api_shape
+def test_a_401_echoing_the_token_in_another_form_does_not_show_it(inventory, sandbox):
+    secret = "Wrong-But-Secret-Token-4712"
+    sandbox.add_fault(
+        method="GET",
+        path_prefix="/api/v1/domains/",
+        status=401,
+        body={"detail": f"Invalid token {secret.upper()} (was {secret.lower().replace('-', '%2D')})."},
+    )
+    completed = inventory.run(inventory.config(), "--list", "-vvvv", token=secret)
+    assert completed.returncode != 0
+    output = completed.stdout + completed.stderr
+    assert (
+        "the API token was rejected (HTTP 401): check api_token / VPSORG_API_TOKEN; "
+        "Invalid token ******** (was ********)." in output
+    )
+    assert "secret-token-4712" not in output.lower() and "secret%2dtoken" not in output.lower()
+    assert [entry["status"] for entry in sandbox.journal()] == [401]
+
+
+@pytest.mark.api_shape
+def test_odd_expiry_dates_never_crash_and_days_left_are_calendar_days(inventory, sandbox):
+    twenty = (datetime.now(timezone.utc) + timedelta(days=20)).strftime("%Y-%m-%dT00:00:01Z")
+    items = [
+        {"id": 301, "domain_name": "forever.com", "status": "active", "expiration_date": "9999-12-31"},
+        {"id": 302, "domain_name": "year-one.com", "status": "active", "expiration_date": "0001-01-01T00:00:00+01:00"},
+        {"id": 303, "domain_name": "us-format.com", "status": "active", "expiration_date": "06/01/2026"},
+        {"id": 304, "domain_name": "no-date.com", "status": "active", "expiration_date": None},
+        {"id": 305, "domain_name": "twenty.com", "status": "active", "expiration_date": twenty},
+        {"id": 306, "domain_name": "epoch.com", "status": "active", "expiration_date": 4102444800},
+    ]
+    sandbox.add_fault(
+        method="GET",
+        path_prefix="/api/v1/domains/",
+        status=200,
+        body={"count": len(items), "next": None, "previous": None, "results": items},
+    )
+    completed = inventory.run(inventory.config(expiry_warning_days=20), "--list")
+    assert completed.returncode == 0, completed.stderr
+    listing = plain(json.loads(completed.stdout))
+    days = {host: hostvars(listing, host)["vps_days_left"] for host in listing["_meta"]["hostvars"]}
+    assert days["twenty.com"] == 20
+    assert days["forever.com"] is days["year-one.com"] is days["us-format.com"] is days["no-date.com"] is None
+    assert days["epoch.com"] > 365 * 73  # 2100-01-01
+    assert members(listing, "vps_expiring") == ["twenty.com"]
+    warning = " ".join(completed.stderr.split())
+    assert "expiration date of no-date.com, us-format.com cannot be read" in warning
+    assert "forever.com" not in warning
+
+
 def test_bad_options_fail_before_any_request(inventory, sandbox):
     for name, options, message in [
         ("status.vps_domains.yml", {"statuses": ["sleeping"]}, "statuses"),

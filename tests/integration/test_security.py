@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 import http.client
 import http.server
 import ipaddress
@@ -12,6 +13,7 @@ import select
 import socket
 import ssl
 import threading
+import urllib.parse
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
@@ -360,6 +362,100 @@ def test_secrets_never_shown(sandbox: Any, run_playbook: Any, leaky_account: Dic
     found = {place: _leaks(text) for place, text in places.items() if _leaks(text)}
     assert not found, f"secrets shown: {found}"
     assert "Traceback" not in run.output
+
+
+# An auth code with the characters that HTML, URLs and JSON escape, and the part of it that every form still shows.
+FORMED_CODE = "EPP&Kz8Vw<9>"
+FORMED_CORE = "kz8vw"
+
+
+def _forms_of(secret: str) -> Dict[str, str]:
+    """The forms an API may echo a secret in: another letter case, HTML-escaped, URL-encoded, JSON-escaped."""
+    return {
+        "upper": secret.upper(),
+        "html": html.escape(secret),
+        "url": urllib.parse.quote(secret, safe=""),
+        "json": json.dumps(secret, ensure_ascii=True).strip('"').replace("&", "\\u0026").replace("<", "\\u003c"),
+    }
+
+
+@pytest.mark.api_shape
+def test_secrets_echoed_in_other_forms_never_shown(
+    sandbox: Any, run_playbook: Any, leaky_account: Dict[str, Any], tmp_path: Path
+) -> None:
+    """A 401 echoing the token in another case, transfer errors echoing the code escaped: masked at -vvvv."""
+    url = sandbox.api_url
+    forms = _forms_of(FORMED_CODE)
+    ids = {}
+    for form in forms:
+        seeded = sandbox.seed_domain(
+            account="leaky",
+            domain_name=f"leak-form-{form}.com",
+            registrar="Other Registrar Inc.",
+            auth_code=FORMED_CODE,
+            locked=False,
+            registration_date="2022-01-10T00:00:00Z",
+        )
+        ids[form] = seeded["id"]
+        sandbox.add_fault(
+            method="POST",
+            path_prefix=f"/api/v1/domains/{seeded['id']}/transfer/",
+            status=400,
+            body={"detail": f"Invalid auth code {forms[form]} for this domain."},
+        )
+    token_forms = _forms_of(TOKEN)
+    sandbox.add_fault(
+        method="GET",
+        path_prefix="/api/v1/domains/",
+        status=401,
+        body={"detail": f"Invalid token {token_forms['upper']}.", "token": [token_forms["json"]]},
+    )
+    sandbox.add_fault(
+        method="GET",
+        path_prefix="/api/v1/domains/",
+        status=401,
+        body=f"<html><body>Token {token_forms['url']} / {token_forms['html'].title()} refused</body></html>",
+        content_type="text/html",
+    )
+    tasks = [
+        {"name": "token echoed upper-cased", "vpsorg.domains.vps_domain_info": _conn(url, "{{ token }}")},
+        {"name": "token echoed encoded", "vpsorg.domains.vps_domain_info": _conn(url, "{{ token }}")},
+    ] + [
+        {
+            "name": f"code echoed {form}",
+            "vpsorg.domains.vps_domain_transfer": _conn(
+                url, "{{ token }}", name=f"leak-form-{form}.com", auth_code="{{ code }}"
+            ),
+        }
+        for form in forms
+    ]
+    log_file = tmp_path / "ansible.log"
+    run = run_playbook(
+        tasks,
+        verbosity=4,
+        env={"ANSIBLE_LOG_PATH": str(log_file)},
+        play_vars={"token": TOKEN, "code": FORMED_CODE},
+        connection_defaults=False,
+    )
+    for record in run.results:
+        assert record["status"] == "failed", record
+    assert "(HTTP 401)" in run.result("token echoed upper-cased")["msg"]
+    assert "Invalid token ********." in run.result("token echoed upper-cased")["msg"]
+    for form in forms:
+        assert "Invalid auth code ******** for this domain" in run.result(f"code echoed {form}")["msg"], form
+    # Each transfer was tried once and refused by its fault: nothing charged.
+    posts = [entry for entry in sandbox.journal() if entry["method"] == "POST"]
+    assert sorted(entry["path"] for entry in posts) == sorted(f"/api/v1/domains/{i}/transfer/" for i in ids.values())
+    assert sandbox.ledger() == []
+    places = {
+        "stdout/stderr at -vvvv": run.output,
+        "recorded results": json.dumps(run.results),
+        "ansible log": log_file.read_text(encoding="utf-8"),
+    }
+    for place, text in places.items():
+        lowered = text.lower()
+        assert FORMED_CORE not in lowered, place
+        assert "leak7qz9" not in lowered, place
 
 
 @pytest.mark.api_shape

@@ -200,12 +200,12 @@ def test_expiring_and_expired(sandbox):
     async def script(source: Source) -> None:
         await source.until("snapshot")
         # A new expiry date 20 days away crosses 60 and 30 at once: one event, for 30.
-        soon = (now + timedelta(days=20, hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        soon = (now + timedelta(days=20)).strftime("%Y-%m-%dT12:00:00Z")  # 20 calendar days ahead
         await source.control(sandbox.patch_domain, ids["example-labs.io"], expiration_date=soon)
         event = await source.until("expiring", "example-labs.io")
         assert (event["threshold"], event["days_left"]) == (30, 20)
         assert event["domain"]["auto_renew"] is True
-        past = (now - timedelta(days=1, hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        past = (now - timedelta(days=2)).strftime("%Y-%m-%dT12:00:00Z")
         await source.control(sandbox.patch_domain, ids["example-labs.io"], expiration_date=past)
         expired = await source.until("expired", "example-labs.io")
         assert expired["days_left"] == -2

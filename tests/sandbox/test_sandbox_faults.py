@@ -145,6 +145,13 @@ def test_control_api_is_never_faulted(sandbox: Any) -> None:
         {"status": 500, "count": 0},
         {"status": 500, "path_prefix": "api/v1/"},
         {"status": 500, "colour": "red"},
+        {"drip_ms": -1},
+        {"drip_ms": True},
+        {"drip_ms": "100"},
+        {"drip_ms": 60_001},
+        {"drip_ms": 10, "drop": "before_commit"},
+        {"drip_ms": 10, "drop": "after_commit"},
+        {"drip_ms": 0},
     ],
 )
 def test_bad_fault_specs_are_refused(sandbox: Any, spec: dict) -> None:
@@ -250,3 +257,67 @@ def test_reset_waits_for_a_delayed_request_to_finish(sandbox: Any) -> None:
     # The late request neither lands in the fresh journal nor leaves its domain behind.
     assert sandbox.journal() == []
     assert "faulty-one.com" not in _stored_names(sandbox)
+
+
+# -- drips -------------------------------------------------------------------------------------------
+def _timed_exchange(sandbox: Any, path: str, *, give_up_after: int = 0) -> tuple:
+    """Read one GET answer on a plain socket: (bytes received, recv calls that returned data); with
+    `give_up_after`, close the connection after that many reads, as a client whose deadline passed does."""
+    parsed = urllib.parse.urlsplit(sandbox.root_url)
+    head = (
+        f"GET {path} HTTP/1.1\r\nHost: {parsed.netloc}\r\nAuthorization: Bearer {sandbox.token}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    received, reads = b"", 0
+    with socket.create_connection((parsed.hostname, parsed.port), timeout=10) as conn:
+        conn.sendall(head)
+        while not give_up_after or reads < give_up_after:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+            reads += 1
+    return received, reads
+
+
+def test_drip_sends_the_whole_answer_a_byte_at_a_time(sandbox: Any) -> None:
+    sandbox.add_fault(method="GET", path_prefix="/api/v1/domains/101/", drip_ms=2)
+    received, reads = _timed_exchange(sandbox, "/api/v1/domains/101/")
+    head, _sep, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert json.loads(body)["id"] == 101
+    # The headers came at once; the body in as many pieces as it has bytes (the client reads faster).
+    assert reads > len(body) // 2
+    entry = _last_entry(sandbox)
+    assert (entry["status"], entry["fault"]) == (200, "drip")
+    assert sandbox.faults() == []
+
+
+def test_drip_with_a_static_body_and_a_cut(sandbox: Any) -> None:
+    sandbox.add_fault(method="GET", status=200, body={"detail": "x" * 40}, drip_ms=1, drop="mid_body")
+    received, length, body = _raw_exchange(sandbox, "GET", "/api/v1/domains/")
+    assert received.startswith(b"HTTP/1.1 200 ")
+    assert length is not None and 0 < len(body) < length
+    assert _last_entry(sandbox)["fault"] == "drop_mid_body"
+
+
+def test_drip_is_listed_with_its_pace(sandbox: Any) -> None:
+    armed = sandbox.add_fault(method="GET", drip_ms=250, count=2)
+    assert (armed["drip_ms"], armed["kind"]) == (250, "drip")
+    assert [fault["drip_ms"] for fault in sandbox.faults()] == [250]
+    sandbox.control("DELETE", "faults")
+
+
+def test_a_client_that_gives_up_on_a_drip_is_not_waited_for(sandbox: Any) -> None:
+    """The sandbox stops dripping to a client that left, and its journal and reset stay usable."""
+    # A whole list page would take minutes at this pace: the client reads the headers and a few bytes, then leaves.
+    sandbox.add_fault(method="GET", path_prefix="/api/v1/domains/", drip_ms=100)
+    received, _reads = _timed_exchange(sandbox, "/api/v1/domains/", give_up_after=4)
+    assert received.startswith(b"HTTP/1.1 200 ")
+    entry = _last_entry(sandbox)
+    assert (entry["path"], entry["fault"]) == ("/api/v1/domains/", "drip")
+    # The dripping thread notices the client is gone and ends, so a reset (which waits for requests in flight)
+    # and the next request go through.
+    sandbox.reset()
+    assert sandbox.api("GET", "domains/101/")[0] == 200
+    assert sandbox.journal()[-1]["fault"] is None

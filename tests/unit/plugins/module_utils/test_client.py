@@ -207,7 +207,8 @@ def test_request_headers_url_body_and_transport_options() -> None:
     assert sent.headers["Accept"] == "application/json"
     assert sent.headers["Content-Type"] == "application/json"
     assert sent.body == b'{"domain_name": "example.com", "years": 2}'
-    assert sent.kwargs["timeout"] == 12
+    assert sent.kwargs["timeout"] == (12, 12)
+    assert sent.kwargs["stream"] is True
     assert sent.kwargs["verify"] is True
 
 
@@ -992,23 +993,23 @@ def test_repeated_next_link_stops_the_loop() -> None:
             page([3], f"{BASE}/domains/?page=2"),
         ]
     )
-    with pytest.raises(ApiError, match="repeated the next link"):
-        client.list_domains()
+    assert [item["id"] for item in client.list_domains()] == [1, 2, 3]
     assert len(adapter.sent) == 3
+    assert any("already read" in warning for warning in client.warnings)
 
 
 def test_next_link_back_to_the_first_page_stops_the_loop() -> None:
     client, adapter, _clock = make_client([page([1], f"{BASE}/domains/")])
-    with pytest.raises(ApiError, match="repeated"):
-        client.list_domains()
+    assert [item["id"] for item in client.list_domains()] == [1]
     assert len(adapter.sent) == 1
+    assert any("already read" in warning for warning in client.warnings)
 
 
 def test_page_cap_stops_an_endless_list() -> None:
     client, adapter, _clock = make_client(
         [page([i], f"{BASE}/domains/?page={i + 1}") for i in range(1, 10)], page_cap=3
     )
-    with pytest.raises(ApiError, match="stopped after 3 pages"):
+    with pytest.raises(ApiError, match=r"stopped reading the list after 3 pages.*page=3"):
         client.list_domains()
     assert len(adapter.sent) == 3
 
@@ -1220,7 +1221,7 @@ def test_retry_policy_defaults_and_validation() -> None:
     policy = RetryPolicy()
     assert (policy.max_attempts, policy.max_total_time, policy.backoff_base, policy.backoff_cap) == (
         5,
-        300.0,
+        120.0,
         1.0,
         30.0,
     )
@@ -1292,3 +1293,99 @@ def test_redact_without_secrets_returns_an_equal_value() -> None:
 )
 def test_secret_keys(key: Any, secret: bool) -> None:
     assert http.is_secret_key(key) is secret
+
+
+# -- bounded answers, masked secrets, hints ---------------------------------------------------------------------
+
+
+def test_an_answer_larger_than_32_mib_is_not_read() -> None:
+    client, adapter, _clock = make_client([Reply(200, raw=b" " * (32 * 1024 * 1024 + 1))])
+    with pytest.raises(ApiError, match="larger than 32 MiB") as caught:
+        client.get_domain(101)
+    assert not isinstance(caught.value, OutcomeUnknown)
+    assert len(adapter.sent) == 1
+
+
+@pytest.mark.parametrize("depth", [65, 100_000])
+def test_json_nested_too_deeply_fails_clearly(depth: int) -> None:
+    client, adapter, _clock = make_client([Reply(200, raw=b"[" * depth + b"]" * depth)])
+    with pytest.raises(ApiError, match="nested more than 64 levels deep"):
+        client.get_domain(101)
+    assert len(adapter.sent) == 1
+
+
+def test_json_nested_to_the_limit_is_read() -> None:
+    client, _adapter, _clock = make_client([Reply(200, raw=b'{"id": 1, "x": ' + b"[" * 63 + b"]" * 63 + b"}")])
+    assert client.get_domain(1)["id"] == 1
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        "EPP&Code<9>",
+        "epp&code<9>",
+        "EPP&amp;Code&lt;9&gt;",
+        "EPP%26Code%3C9%3E",
+        "epp%26code%3c9%3e",
+        "EPP\\u0026Code\\u003c9\\u003e",
+        "&#69;PP&amp;Code&#x3c;9&gt;",
+    ],
+)
+def test_an_auth_code_echoed_in_any_form_is_masked(echo: str) -> None:
+    body = '{"id": 104, "message": "transfer started with code ' + echo + '"}'
+    client, _adapter, _clock = make_client([Reply(200, raw=body.encode())])
+    answer = client.start_transfer(104, "EPP&Code<9>", True)
+    assert answer["message"] == "transfer started with code ********"
+    client, _adapter, _clock = make_client([Reply(400, raw=body.encode())])
+    with pytest.raises(ApiError) as caught:
+        client.start_transfer(104, "EPP&Code<9>", True)
+    assert "********" in str(caught.value) and "9" not in str(caught.value).split("code")[-1]
+
+
+@pytest.mark.parametrize("form", [str.upper, str.title, lambda text: text.replace("-", "%2D")])
+def test_a_401_echoing_the_token_in_another_form_does_not_show_it(form: Any) -> None:
+    client, _adapter, _clock = make_client([Reply(401, {"detail": f"Invalid token {form(TOKEN)}."})])
+    with pytest.raises(ApiError) as caught:
+        client.get_domain(101)
+    text = str(caught.value) + repr(caught.value.to_failure())
+    assert form(TOKEN) not in text and TOKEN.lower() not in text.lower()
+    assert "Invalid token ********." in text
+
+
+def test_a_404_on_the_list_path_hints_at_api_url() -> None:
+    client, _adapter, _clock = make_client([Reply(404, {"detail": "Not found."})], api_url="https://api.test/")
+    with pytest.raises(ApiError, match=r"GET /domains/: not found \(HTTP 404\); check api_url: .*/api/v1"):
+        client.list_domains()
+    client, _adapter, _clock = make_client([Reply(404, {"detail": "Not found."})])
+    with pytest.raises(ApiError) as caught:
+        client.get_domain(101)
+    assert "check api_url" not in str(caught.value)
+
+
+def test_the_user_agent_names_the_version_of_galaxy_yml() -> None:
+    galaxy = (Path(__file__).resolve().parents[4] / "galaxy.yml").read_text(encoding="utf-8")
+    (version,) = [line.split(":", 1)[1].strip() for line in galaxy.splitlines() if line.startswith("version:")]
+    assert version == COLLECTION_VERSION
+    assert f"vpsorg.domains/{version}" == http.USER_AGENT
+
+
+def test_the_pool_is_sized_once_and_reads_stay_within_it() -> None:
+    client = ApiClient(TOKEN, BASE, pool_size=3)
+    adapter = client.session.get_adapter(BASE)
+    assert client.fit_pool(8) == 3 and client.fit_pool(2) == 2
+    assert client.session.get_adapter(BASE) is adapter
+
+
+def test_a_request_error_that_is_not_a_transport_failure_is_sent_once() -> None:
+    client, adapter, _clock = make_client([requests.exceptions.InvalidHeader("bad header value")])
+    with pytest.raises(ApiError, match="request failed: bad header value"):
+        client.get_domain(101)
+    assert len(adapter.sent) == 1
+
+
+def test_a_socket_error_while_reading_is_a_transport_failure() -> None:
+    client, adapter, _clock = make_client(
+        [ConnectionResetError(104, "Connection reset by peer"), Reply(200, {"id": 1})]
+    )
+    assert client.get_domain(1) == {"id": 1}
+    assert len(adapter.sent) == 2

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import json
 import socket
@@ -49,6 +50,37 @@ class ScriptedServer:
                     self.close_connection = True
                     return
                 status, payload = step[1], json.dumps(step[2]).encode()
+                if kind in ("gzip", "chunked"):
+                    # What real servers and proxies send: a compressed body, or one in chunks of unknown total.
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    if kind == "gzip":
+                        payload = gzip.compress(payload)
+                        self.send_header("Content-Encoding", "gzip")
+                        self.send_header("Content-Length", str(len(payload)))
+                        self.end_headers()
+                        self.wfile.write(payload)
+                    else:
+                        self.send_header("Transfer-Encoding", "chunked")
+                        self.end_headers()
+                        for start in range(0, len(payload), 7):
+                            piece = payload[start : start + 7]
+                            self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                        self.wfile.write(b"0\r\n\r\n")
+                    return
+                if kind == "drip":
+                    # Headers at once, then the body a byte at a time: every gap is short, the whole is not.
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.flush()
+                    for byte in payload:
+                        if owner.release.wait(step[3]):
+                            break
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -114,7 +146,7 @@ def test_a_post_whose_answer_is_cut_is_unknown_and_sent_once(server: ScriptedSer
 def test_a_post_that_times_out_is_unknown_and_sent_once(server: ScriptedServer) -> None:
     server.script = [("stall",)]
     client, _sleeps = client_for(server.port, timeout=0.3)
-    with pytest.raises(OutcomeUnknown, match="timed out"):
+    with pytest.raises(OutcomeUnknown, match=r"no complete answer within api_timeout \(0.3 s\)"):
         client.start_transfer(104, "EPP-1", True)
     assert len(server.seen) == 1
 
@@ -139,12 +171,40 @@ def test_the_wire_request_carries_token_user_agent_and_json(server: ScriptedServ
     assert json.loads(seen["body"]) == {"auto_renew": False}
 
 
-def test_a_refused_connection_is_retried_even_for_a_post() -> None:
+def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    # Nothing listens on the port any more: every attempt is refused before a byte is sent.
+        return probe.getsockname()[1]
+
+
+def test_a_refused_first_connection_fails_at_once_naming_the_url() -> None:
+    port = _free_port()
+    # Nothing listens there: a wrong api_url (port) or a server that is not running; retrying would only wait.
     client, sleeps = client_for(port, max_attempts=3)
+    with pytest.raises(ApiError) as caught:
+        client.list_domains()
+    text = str(caught.value)
+    assert f"could not connect to http://127.0.0.1:{port}/api/v1/domains/: connection refused" in text
+    assert "check api_url" in text and "gave up" not in text
+    assert sleeps == []
+
+
+def test_an_unknown_host_fails_at_once_naming_the_url() -> None:
+    client = ApiClient(
+        TOKEN, "http://no-such-host.invalid/api/v1".replace("http:", "https:"), retry=RetryPolicy(sleep=pytest.fail)
+    )
+    with pytest.raises(ApiError) as caught:
+        client.get_domain(101)
+    text = str(caught.value)
+    assert "could not connect to https://no-such-host.invalid/api/v1/domains/101/" in text
+    assert "does not resolve" in text and "check api_url" in text
+
+
+def test_a_refused_connection_is_retried_even_for_a_post() -> None:
+    port = _free_port()
+    # The server answered before (a restart now refuses): every attempt is refused before a byte is sent.
+    client, sleeps = client_for(port, max_attempts=3)
+    client._reached = True
     with pytest.raises(ApiError) as caught:
         client.register_domain({"domain_name": "example.com"})
     assert not isinstance(caught.value, OutcomeUnknown)
@@ -212,3 +272,47 @@ def test_validate_certs_false_skips_verification(tls_server: ScriptedServer) -> 
     tls_server.script = [("json", 200, {"id": 101})]
     client, _sleeps = client_for(tls_server.port, scheme="https", validate_certs=False)
     assert client.get_domain(101) == {"id": 101}
+
+
+def test_a_dripped_answer_ends_at_the_deadline_and_its_retries_within_the_budget(server: ScriptedServer) -> None:
+    """Every gap between two bytes is shorter than api_timeout; the whole answer would take minutes."""
+    body = {"id": 101, "padding": "x" * 400}
+    server.script = [("drip", 200, body, 0.05)] * 3
+    client, sleeps = client_for(server.port, max_attempts=3, timeout=0.4)
+    with pytest.raises(ApiError) as caught:
+        client.get_domain(101)
+    text = str(caught.value)
+    assert "no complete answer within api_timeout (0.4 s)" in text
+    assert "gave up after 3 attempts" in text
+    assert len(server.seen) == 3 and len(sleeps) == 2
+
+
+def test_a_dripped_answer_to_a_post_is_an_unknown_outcome_sent_once(server: ScriptedServer) -> None:
+    server.script = [("drip", 201, {"id": 101, "padding": "x" * 400}, 0.05)]
+    client, _sleeps = client_for(server.port, timeout=0.4)
+    with pytest.raises(OutcomeUnknown, match=r"no complete answer within api_timeout"):
+        client.register_domain({"domain_name": "example.com"})
+    assert len(server.seen) == 1
+
+
+def test_the_retry_budget_bounds_all_attempts_of_a_request(server: ScriptedServer) -> None:
+    """A total time for the retries too: an attempt never runs past it, and no attempt starts after it."""
+    server.script = [("drip", 200, {"id": 101, "padding": "x" * 400}, 0.05)] * 5
+    client, _sleeps = client_for(server.port, max_attempts=5, timeout=0.4)
+    client.retry.max_total_time = 0.6
+    client.retry.backoff_base = 0.01
+    with pytest.raises(ApiError, match=r"no complete answer.*retry budget"):
+        client.get_domain(101)
+    # The second attempt had only what was left of the budget, and no third one started.
+    assert len(server.seen) == 2
+
+
+@pytest.mark.parametrize("kind", ["gzip", "chunked"])
+def test_compressed_and_chunked_answers_are_read_whole(server: ScriptedServer, kind: str) -> None:
+    body = {"id": 101, "domain_name": "example.com", "padding": "x" * 5000}
+    server.script = [(kind, 200, body), (kind, 200, body)]
+    client, sleeps = client_for(server.port)
+    assert client.get_domain(101) == body
+    # The connection is kept for the next request: the body was read to its end.
+    assert client.get_domain(101) == body
+    assert sleeps == []

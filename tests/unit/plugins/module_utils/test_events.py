@@ -304,11 +304,11 @@ def expiring(events):
 
 
 def test_crossing_a_threshold():
-    # "Within 30 days" is 30 whole days left or fewer, as everywhere in the collection.
+    # "Within 30 days" is 30 calendar days left or fewer, as everywhere in the collection: the day changes.
     expires = stamp(NOW + timedelta(days=31, hours=1))
     before = snap(domain(expiration_date=expires), at=NOW - timedelta(hours=2))
     assert expiring(between(before, snap(domain(expiration_date=expires)))) == []
-    later = NOW + timedelta(hours=2)
+    later = NOW + timedelta(days=1)
     assert expiring(
         between(snap(domain(expiration_date=expires)), snap(domain(expiration_date=expires), at=later))
     ) == [("expiring", 30, 30)]
@@ -357,8 +357,9 @@ def test_a_date_only_expiry_lasts_its_whole_day():
 
 
 def test_expired_once():
-    expires = stamp(NOW - timedelta(minutes=1))
-    before = snap(domain(expiration_date=expires), at=NOW - timedelta(minutes=2))
+    # Expired from the day after the expiry date (calendar days, UTC).
+    expires = stamp(NOW - timedelta(days=1))
+    before = snap(domain(expiration_date=expires), at=NOW - timedelta(days=1))
     # Passing the date is `expired`, never also an `expiring` for the last threshold.
     assert expiring(between(before, snap(domain(expiration_date=expires)))) == [("expired", None, -1)]
     assert expiring(between(snap(domain(expiration_date=expires)), snap(domain(expiration_date=expires), at=NOW))) == []
@@ -369,7 +370,7 @@ def test_a_new_domain_that_has_expired():
     assert expiring(between(snap(at=EARLIER), snap(domain(expiration_date=expires)))) == [("expired", None, -3)]
 
 
-@pytest.mark.parametrize("value", [None, "", "soon", 20260301])
+@pytest.mark.parametrize("value", [None, "", "soon", "06/01/2026"])
 def test_an_unreadable_expiry_date_sends_nothing(value):
     assert expiring(between(snap(at=EARLIER), snap(domain(expiration_date=value)))) == []
 

@@ -36,15 +36,22 @@ def test_a_domain_in_order_has_no_finding():
         # Yesterday's date: expired, whatever auto-renew says.
         ("2026-03-09", True, ["expired"]),
         ("2026-03-09", False, ["expired"]),
-        # A date-time passes at that moment.
-        ("2026-03-10T11:59:59Z", True, ["expired"]),
-        ("2026-03-10T12:00:01Z", False, ["expiring_without_auto_renew"]),
+        # A date-time counts by its UTC date, as a person counts: earlier today is still the expiry day.
+        ("2026-03-10T11:59:59Z", True, []),
+        ("2026-03-10T11:59:59Z", False, ["expiring_without_auto_renew"]),
+        ("2026-03-09T23:59:59Z", True, ["expired"]),
         # Exactly 30 whole days left is within 30 days; 31 is not.
         ("2026-04-09T12:00:00Z", False, ["expiring_without_auto_renew"]),
         ("2026-04-10T12:00:00Z", False, []),
-        # Unreadable dates judge nothing.
-        ("soon", False, []),
-        (None, False, []),
+        # Unreadable dates are reported as such, never dropped; "never" placeholders are no finding.
+        ("soon", False, ["expiry_unknown"]),
+        (None, False, ["expiry_unknown"]),
+        ("06/01/2026", True, ["expiry_unknown"]),
+        ("9999-12-31", False, []),
+        ("0001-01-01T00:00:00+01:00", False, []),
+        # Epoch seconds are a date: 2026-03-09T12:00:00Z.
+        (1773057600, False, ["expired"]),
+        ("1773057600", False, ["expired"]),
     ],
 )
 def test_expiry_boundaries(expiry, auto_renew, expected):
@@ -92,3 +99,16 @@ def test_find_all_sorts_by_name_then_condition():
         ("a.com", "privacy_off"),
         ("b.com", "unlocked"),
     ]
+
+
+def test_unknown_expiry_finding_names_the_value_and_a_warning_names_the_domain():
+    found = findings.find_all(
+        [("b.com", domain(expiration_date="06/01/2026")), ("a.com", domain(expiration_date=None)), ("c.com", domain())],
+        now=NOW,
+    )
+    unknown = [f for f in found if f["condition"] == "expiry_unknown"]
+    assert [f["name"] for f in unknown] == ["a.com", "b.com"]
+    assert "'06/01/2026'" in unknown[1]["detail"] and "no expiration date" in unknown[0]["detail"]
+    (warning,) = findings.unknown_expiry_warnings(found)
+    assert "a.com, b.com" in warning
+    assert findings.unknown_expiry_warnings([f for f in found if f["name"] == "c.com"]) == []

@@ -82,7 +82,7 @@ def test_as_policy_returns_the_policy_and_where_it_came_from():
         "read_at": "2026-03-01T12:00:00Z",
         "domains": 2,
     }
-    assert result["warnings"] == []
+    assert result.get("warnings", []) == []
     assert result["changed"] is False
     assert client.calls == [("list", None, None, 4)]
 
@@ -101,4 +101,19 @@ def test_expiring_within_days_includes_past_expiry_with_negative_days_left():
         ]
     )
     result = read_info(client, dict(REQUEST, expiring_within_days=10), NOW)
-    assert [(item["domain_name"], item["days_left"]) for item in result["domains"]] == [("a.com", 8), ("old.com", -28)]
+    assert [(item["domain_name"], item["days_left"]) for item in result["domains"]] == [("a.com", 9), ("old.com", -28)]
+
+
+def test_an_expiry_report_names_the_domains_it_cannot_place():
+    client = Client(
+        [
+            domain(1, "a.com"),
+            domain(2, "legacy.com", expiration_date="06/01/2026"),
+            domain(3, "null.com", expiration_date=None),
+            domain(4, "forever.com", expiration_date="9999-12-31"),
+        ]
+    )
+    result = read_info(client, dict(REQUEST, expiring_within_days=10), NOW)
+    assert [item["domain_name"] for item in result["domains"]] == ["a.com"]
+    (warning,) = result["warnings"]
+    assert "legacy.com, null.com" in warning and "forever.com" not in warning

@@ -35,7 +35,7 @@ def test_host_variables_of_a_domain():
         "vps_status": "active",
         "vps_registration_date": "2023-01-15T10:30:00Z",
         "vps_expiration_date": "2027-01-15T10:30:00Z",
-        "vps_days_left": 319,
+        "vps_days_left": 320,
         "vps_auto_renew": True,
         "vps_locked": True,
         "vps_privacy_protection": False,
@@ -71,8 +71,8 @@ def test_default_groups():
     ]
     past = dict(SHOP, expiration_date="2025-12-01T00:00:00Z", status="expired")
     assert "vps_expiring" in default_groups("old.com", past, 0, NOW)
-    assert "vps_expiring" not in default_groups("example-shop.com", SHOP, 318, NOW)
-    assert "vps_expiring" in default_groups("example-shop.com", SHOP, 319, NOW)
+    assert "vps_expiring" not in default_groups("example-shop.com", SHOP, 319, NOW)
+    assert "vps_expiring" in default_groups("example-shop.com", SHOP, 320, NOW)
 
 
 def test_group_part_keeps_group_names_valid():
@@ -93,3 +93,16 @@ def test_hosts_are_canonical_sorted_filtered_and_unique():
     assert warnings == ["b.com matches several domains in the account (ids 3, 12); the host is id 3"]
     hosts, warnings = hosts_of(account, ("active", "pending"))
     assert [name for name, _domain in hosts] == ["a.com", "b.com", "xn--mnchen-3ya.de"]
+
+
+def test_hosts_whose_expiry_cannot_be_read_are_named_in_a_warning():
+    account = [
+        dict(SHOP, id=1, domain_name="odd.com", expiration_date="06/01/2026"),
+        dict(SHOP, id=2, domain_name="never.com", expiration_date="9999-12-31"),
+        dict(SHOP, id=3, domain_name="ok.com"),
+    ]
+    hosts, warnings = hosts_of(account, ("active",))
+    assert [name for name, _domain in hosts] == ["never.com", "odd.com", "ok.com"]
+    assert len(warnings) == 1 and "odd.com" in warnings[0] and "never.com" not in warnings[0]
+    assert host_vars("never.com", hosts[0][1], NOW)["vps_days_left"] is None
+    assert "vps_expiring" not in default_groups("never.com", hosts[0][1], 10**6, NOW)

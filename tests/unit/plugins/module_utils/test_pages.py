@@ -88,7 +88,8 @@ def reader(fetch: Fetcher, concurrency: int = 4, **kwargs: Any) -> Tuple[PageRea
         fetch,
         base_url=BASE,
         error=Failed,
-        warn=warnings.append,
+        # As the client's collection does: each warning once.
+        warn=lambda text: None if text in warnings else warnings.append(text),
         concurrency=concurrency,
         **kwargs,
     )
@@ -321,7 +322,7 @@ def test_a_page_of_another_shape_in_the_burst_falls_back_and_then_fails_clearly(
 def test_more_pages_than_the_cap_are_read_in_turn_up_to_the_cap() -> None:
     fetch = Fetcher(numbered([[n] for n in range(1, 8)]))
     pages, _warnings = reader(fetch, page_cap=3)
-    with pytest.raises(Failed, match="stopped after 3 pages"):
+    with pytest.raises(Failed, match="stopped reading the list after 3 pages"):
         pages.read(LIST)
     assert pages.fallback == "7 pages is more than the page cap"
     assert fetch.fetched == [LIST, *page_urls(2, 3)]
@@ -348,7 +349,7 @@ def test_an_api_error_during_the_burst_is_raised_and_the_rest_cancelled() -> Non
     assert pages.fallback is None
 
 
-def test_repeated_next_link_in_turn_stops_instead_of_looping() -> None:
+def test_repeated_next_link_in_turn_ends_the_read_with_a_warning() -> None:
     fetch = Fetcher(
         {
             LIST: {"next": f"{LIST}?cursor=a", "results": [{"id": 1}]},
@@ -356,10 +357,10 @@ def test_repeated_next_link_in_turn_stops_instead_of_looping() -> None:
             f"{LIST}?cursor=b": {"next": f"{LIST}?cursor=a", "results": [{"id": 3}]},
         }
     )
-    pages, _warnings = reader(fetch)
-    with pytest.raises(Failed, match="repeated the next link"):
-        pages.read(LIST)
+    pages, warnings = reader(fetch)
+    assert [item["id"] for item in pages.read(LIST)] == [1, 2, 3]
     assert fetch.fetched == [LIST, f"{LIST}?cursor=a", f"{LIST}?cursor=b"]
+    assert len(warnings) == 1 and "already read" in warnings[0] and "cursor=a" in warnings[0]
 
 
 # -- next links from behind a proxy ----------------------------------------------------------------------------
@@ -473,3 +474,72 @@ def test_an_api_error_from_the_client_keeps_its_page_path() -> None:
     with pytest.raises(ApiError, match=r"^GET /api/v1/domains/: the API token was rejected") as caught:
         client.list_domains()
     assert TOKEN not in str(caught.value)
+
+
+# -- every read ends -------------------------------------------------------------------------------------------
+
+
+def endless(count: Optional[int], *, repeat_ids: bool = False) -> Fetcher:
+    """A cursor list that never ends: each page links to the next; new ids on every page unless `repeat_ids`."""
+
+    class Endless(Fetcher):
+        def __call__(self, url: str) -> Any:
+            with self.lock:
+                self.fetched.append(url)
+                number = len(self.fetched)
+            body: Dict[str, Any] = {
+                "next": f"{LIST}?cursor={number}",
+                "results": [{"id": 1 if repeat_ids and number > 1 else number}],
+            }
+            if count is not None:
+                body["count"] = count
+            return body
+
+    return Endless({})
+
+
+def test_with_a_count_a_read_takes_at_most_the_pages_it_needs_and_two_more() -> None:
+    fetch = endless(count=3)
+    pages, _warnings = reader(fetch)
+    with pytest.raises(Failed, match=r"after 5 pages.*last page read was .*cursor=4.*cursor=5") as caught:
+        pages.read(LIST)
+    assert caught.value.path == "/api/v1/domains/"
+    # 3 items at 1 a page: 3 pages, and 2 to spare.
+    assert len(fetch.fetched) == 5
+
+
+def test_without_a_count_a_read_takes_at_most_the_page_cap() -> None:
+    assert PageReader(lambda url: None, base_url=BASE, error=Failed).page_cap == 2000
+    fetch = endless(count=None)
+    pages, _warnings = reader(fetch, page_cap=7)
+    with pytest.raises(Failed, match="after 7 pages"):
+        pages.read(LIST)
+    assert len(fetch.fetched) == 7
+
+
+def test_a_page_that_brings_no_new_id_ends_the_read() -> None:
+    fetch = endless(count=None, repeat_ids=True)
+    pages, warnings = reader(fetch)
+    assert pages.read(LIST) == [{"id": 1}]
+    assert len(fetch.fetched) == 2
+    assert len(warnings) == 1 and "no domain not already read" in warnings[0] and "cursor=1" in warnings[0]
+
+
+def test_no_read_takes_longer_than_ten_minutes() -> None:
+    now = [0.0]
+
+    def clock() -> float:
+        return now[0]
+
+    fetch = endless(count=None)
+    original = fetch.__call__
+
+    def slow(url: str) -> Any:
+        now[0] += 61.0  # every page takes a minute
+        return original(url)
+
+    pages, _warnings = reader(Fetcher.__new__(Fetcher), clock=clock)
+    pages._fetch = slow
+    assert pages.max_seconds == 600
+    with pytest.raises(Failed, match=r"after 10 minutes \(10 pages\); the last page read was .*cursor=9"):
+        pages.read(LIST)

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The layers go one way: the rules and the reading side load no write engine of a task."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+PREFIX = "ansible_collections.vpsorg.domains.plugins"
+ENGINES = ("_portfolio", "_transfer")
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "module_utils._names",
+        "module_utils._time",
+        "module_utils._findings",
+        "module_utils._forecast",
+        "module_utils._policy",
+        "module_utils._inventory",
+        "module_utils._info",
+        "module_utils._version",
+        "module_utils._http",
+        "module_utils._pages",
+        "module_utils._client",
+        "inventory.domains",
+        "filter.portfolio",
+    ],
+)
+def test_reading_and_rules_do_not_load_a_write_engine(module: str) -> None:
+    """Imported alone, in a fresh interpreter: nothing of vps_portfolio's or vps_domain_transfer's engine loads."""
+    code = (
+        "import importlib, sys\n"
+        f"importlib.import_module('{PREFIX}.{module}')\n"
+        f"print(' '.join(sorted(name for name in sys.modules if name.startswith('{PREFIX}.'))))\n"
+    )
+    # The fresh interpreter finds the collection where this one does.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    loaded = loaded.stdout.split()
+    engines = [name for name in loaded if name.rsplit(".", 1)[-1] in ENGINES]
+    assert engines == [], f"{module} loads {engines}"
+
+
+def test_account_name_has_one_home_and_the_engine_re_exports_it() -> None:
+    from ansible_collections.vpsorg.domains.plugins.module_utils import _names, _portfolio
+
+    assert _portfolio.account_name is _names.account_name
+    assert _names.account_name({"domain_name": "Bücher.Example."}) == "xn--bcher-kva.example"
+    assert _names.account_name({"domain_name": "bad..name"}) == "bad..name"
+    assert _names.account_name({}) == ""
