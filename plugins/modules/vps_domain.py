@@ -304,7 +304,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
     settings_argument_spec,
     task_options,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import DomainTask, domain_request
+from ansible_collections.vpsorg.domains.plugins.module_utils._domain import DomainOperation, domain_request
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True, "aliases": ["domain_name"]},
@@ -324,7 +324,7 @@ def main() -> None:
 
     def task() -> dict:
         request = domain_request(module.params)
-        return DomainTask(create_client(module), request, **task_options(module)).run()
+        return DomainOperation(create_client(module), request, **task_options(module)).run()
 
     run_module(module, task)
 

@@ -448,7 +448,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
 )
 from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import (
     STATUSES,
-    PortfolioTask,
+    PortfolioOperation,
     portfolio_request,
 )
 
@@ -477,7 +477,7 @@ def main() -> None:
         request = portfolio_request(module.params)
         # One connection per worker, so the pool never waits for a free connection.
         client = create_client(module, pool_size=request.concurrency)
-        return PortfolioTask(client, request, **task_options(module)).run()
+        return PortfolioOperation(client, request, **task_options(module)).run()
 
     run_module(module, task)
 

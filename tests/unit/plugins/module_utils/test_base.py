@@ -12,11 +12,11 @@ import yaml
 from ansible_collections.vpsorg.domains.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.vpsorg.domains.plugins.module_utils import _base
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import DEFAULT_API_URL, ApiClient, ApiError
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import BOOL_SETTINGS, SETTINGS, DomainTask
+from ansible_collections.vpsorg.domains.plugins.module_utils._domain import BOOL_SETTINGS, SETTINGS, DomainOperation
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue
-from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import PortfolioTask
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError, lookup_grace
-from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import TransferTask
+from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import PortfolioOperation
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import Operation, TaskError, lookup_grace
+from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import TransferOperation
 from ansible_collections.vpsorg.domains.tests.unit.module_args import patch_module_args
 
 ENV = {
@@ -239,9 +239,9 @@ def test_doc_fragment_documents_the_connection_spec() -> None:
 
 
 def test_every_writing_task_has_the_one_shape() -> None:
-    for task_class in (DomainTask, PortfolioTask, TransferTask):
-        assert issubclass(task_class, Task)
+    for task_class in (DomainOperation, PortfolioOperation, TransferOperation):
+        assert issubclass(task_class, Operation)
         assert "__init__" not in vars(task_class), f"{task_class.__name__} builds itself like every task"
         task = task_class("client", "request", check_mode=True, grace_seconds=7)
         assert (task.client, task.request, task.check_mode, task.grace_seconds) == ("client", "request", True, 7)
-    assert Task("client", "request").grace_seconds == lookup_grace(None)
+    assert Operation("client", "request").grace_seconds == lookup_grace(None)
