@@ -342,7 +342,9 @@ def test_check_mode_predicts_a_registration_without_spending(run_playbook, sandb
     assert result["summary"]["missing"] == 1
     planned = change(result, "brand-new-shop.com")
     assert (planned["action"], planned["id"], planned["after"]) == ("register", None, {"locked": True})
-    assert [diff["after_header"] for diff in result["diff"]] == ["brand-new-shop.com (registration, estimated 12.99 USD)"]
+    assert [diff["after_header"] for diff in result["diff"]] == [
+        "brand-new-shop.com (registration, estimated 12.99 USD)"
+    ]
     assert writes(sandbox.journal()) == []
     assert sandbox.ledger() == []
 

@@ -20,7 +20,9 @@ def item(domain_id=101, name="example.com", **fields):
 
 # -- the plan -------------------------------------------------------------------------------------------------
 def test_plan_nothing_to_do_is_no_action():
-    assert rules.plan("example.com", [item()], {"auto_renew": True, "nameservers": ["NS2.vps.org.", "ns1.vps.org"]}) == []
+    assert (
+        rules.plan("example.com", [item()], {"auto_renew": True, "nameservers": ["NS2.vps.org.", "ns1.vps.org"]}) == []
+    )
 
 
 def test_plan_update_sends_only_what_differs():
@@ -129,9 +131,9 @@ def test_a_transfer_answer_that_is_no_success(answer, problem):
 
 
 def test_unchanged_settings_of_a_put_answer():
-    assert rules.unchanged_settings({"locked": False, "auto_renew": False}, {"locked": True, "auto_renew": "false"}) == [
-        "locked"
-    ]
+    assert rules.unchanged_settings(
+        {"locked": False, "auto_renew": False}, {"locked": True, "auto_renew": "false"}
+    ) == ["locked"]
     assert rules.unchanged_settings({"locked": False}, {"id": 1}) == []  # not shown: not judged
     assert rules.answer_for_another_id({"id": 2}, 1) and not rules.answer_for_another_id({"id": "1"}, 1)
 
