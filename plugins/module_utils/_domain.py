@@ -356,8 +356,8 @@ class DomainOperation(Operation):
         actions = self._plan(matches)
         if actions and actions[0].kind == UPDATE:
             # A list item may lack a setting the user set: read it from the detail before anything is written.
-            current = engine.complete_settings(self.client, matches_of(matches, request.name), request.settings)
-            actions = self._plan([current])
+            matches = [engine.complete_settings(self.client, matches_of(matches, request.name), request.settings)]
+            actions = self._plan(matches)
         if not actions:
             current = matches_of(matches, request.name) if matches else None
             if request.state == "absent" or current is None:

@@ -12,10 +12,17 @@ version_added: 0.1.0
 description:
   - Keeps the settings (auto-renew, WHOIS privacy, transfer lock, nameservers) of many domains of a VPS.org
     account in line with one policy, and reports drift, missing domains and domains that expire soon.
-  - Reads the account once (every page of the domain list) and sends no other read. Then it plans every
+  - Reads the account once (every page of the domain list); a domain whose list object lacks a setting the
+    policy sets (or shows it in a form that cannot be read) has its details read before anything is written.
+    Settings are read leniently (booleans as V(true), V(\"true\") or V(1), nameservers as a list or a
+    comma-separated string), so a run with nothing to change sends no update. Then it plans every
     domain, and sends one update per drifted domain carrying only the settings that differ. The updates are
     sent from a bounded pool of O(concurrency) requests in flight; when the API rate-limits a request
     (HTTP 429 with C(Retry-After)), the whole pool pauses.
+  - One canonical name held by several ids is refused, listed or not - none of the ids is written, the change
+    is V(refuse) with its RV(changes[].ids), and RV(findings) reports C(duplicate_name).
+  - Registrations go through the collection's one write path, as in M(vpsorg.domains.vps_domain) -
+    looked up before any re-send, answers checked, the API's C(total_cost) added up against O(max_spend).
   - Only the settings given are compared; a setting left out (or V(null)) keeps each domain's current value.
     Per-domain overrides in O(domains) win over O(settings).
   - A write that fails for one domain does not stop the others. The task fails at the end when any domain
@@ -298,8 +305,16 @@ changes:
       description: The domain's id; V(null) for a registration not (yet) done.
       type: int
     action:
-      description: V(update), V(register), or V(none) for a name that could not be planned (see RV(changes[].error)).
+      description:
+        - V(update), V(register), or V(refuse) for a name several ids hold (none of them is written; see
+          RV(changes[].error) and RV(changes[].ids)).
       type: str
+    ids:
+      description: For V(refuse), the ids that hold the name, each once, lowest first.
+      type: list
+      elements: raw
+      returned: when several ids hold the name
+      version_added: 0.3.0
     before:
       description: The value of each changed setting before the change.
       type: dict
@@ -374,7 +389,8 @@ findings:
       sorted by name.
     - C(expired) (the expiration date has passed, whatever the status), C(expiring_without_auto_renew) (within
       O(expiry_warning_days), auto-renew off), C(unlocked), C(privacy_off), C(pending_transfer_stuck) (a transfer
-      pending for more than 14 days).
+      pending for more than 14 days), C(duplicate_name) (several ids hold the name; none of them was written;
+      the finding has C(ids)).
   returned: always
   type: list
   elements: dict
@@ -387,7 +403,7 @@ findings:
     condition:
       description: What was found.
       type: str
-      choices: [expired, expiring_without_auto_renew, unlocked, privacy_off, pending_transfer_stuck]
+      choices: [expired, expiring_without_auto_renew, unlocked, privacy_off, pending_transfer_stuck, duplicate_name]
     detail:
       description: The finding in words, with the dates it is based on.
       type: str

@@ -130,9 +130,12 @@ def test_start_once_then_rerun_is_a_noop(sandbox, run_playbook):
     assert "Approve transfer with current registrar" in transfer["next_steps"]
     assert result["domain"]["transfer_status"] == "pending"
     assert result["domain"]["registrar"] == OTHER_REGISTRAR
+    # One diff style: headers naming the domain and the estimated cost, YAML sides.
     assert result["diff"] == {
-        "before": {"domain_name": DEMO_NAME, "registrar": OTHER_REGISTRAR, "transfer_status": None},
-        "after": {"domain_name": DEMO_NAME, "registrar": OTHER_REGISTRAR, "transfer_status": "pending"},
+        "before_header": DEMO_NAME,
+        "after_header": f"{DEMO_NAME} (transfer, estimated 13.99 USD)",
+        "before": f"domain_name: {DEMO_NAME}\nregistrar: {OTHER_REGISTRAR}\ntransfer_status: null\n",
+        "after": f"domain_name: {DEMO_NAME}\nregistrar: {OTHER_REGISTRAR}\ntransfer_status: pending\n",
     }
     assert "auth_code" not in result["domain"]
     assert result["invocation"]["module_args"]["auth_code"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
@@ -440,12 +443,16 @@ def test_check_mode_predicts_without_posting(sandbox, run_playbook):
     assert result["msg"] == "a transfer of transfer-me.org to VPS.org would be started"
     assert result["transfer"]["transfer_status"] == "pending"
     assert result["transfer"]["transfer_initiated_at"] is None
+    # One diff style: headers naming the domain and the estimated cost, YAML sides.
     assert result["diff"] == {
-        "before": {"domain_name": DEMO_NAME, "registrar": OTHER_REGISTRAR, "transfer_status": None},
-        "after": {"domain_name": DEMO_NAME, "registrar": OTHER_REGISTRAR, "transfer_status": "pending"},
+        "before_header": DEMO_NAME,
+        "after_header": f"{DEMO_NAME} (transfer, estimated 13.99 USD)",
+        "before": f"domain_name: {DEMO_NAME}\nregistrar: {OTHER_REGISTRAR}\ntransfer_status: null\n",
+        "after": f"domain_name: {DEMO_NAME}\nregistrar: {OTHER_REGISTRAR}\ntransfer_status: pending\n",
     }
     # The diff is shown.
-    assert '-    "transfer_status": null' in run.stdout and '+    "transfer_status": "pending"' in run.stdout
+    assert "-transfer_status: null" in run.stdout and "+transfer_status: pending" in run.stdout
+    assert "transfer-me.org (transfer, estimated 13.99 USD)" in run.stdout
     assert writes(sandbox) == []
     assert fees(sandbox) == []
     assert detail(sandbox, DEMO_NAME)["transfer_status"] is None
@@ -501,7 +508,7 @@ def test_answer_lost_after_commit_is_found_and_not_resent(sandbox, run_playbook,
     assert result["msg"] == "a transfer of transfer-me.org to VPS.org was started"
     assert result["transfer"]["transfer_status"] == "pending"
     assert result["transfer"]["transfer_initiated_at"]
-    assert any("was lost" in warning for warning in result.get("warnings", []))
+    assert any("it was not sent again" in warning for warning in result.get("warnings", []))
     [post] = transfer_posts(sandbox)
     assert post["fault"] == kind
     assert len(fees(sandbox)) == 1

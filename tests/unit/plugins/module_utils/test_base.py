@@ -9,6 +9,7 @@ from typing import Any, Dict, Iterator
 
 import pytest
 import yaml
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible_collections.vpsorg.domains.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.vpsorg.domains.plugins.module_utils import _base
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import DEFAULT_API_URL, ApiClient, ApiError
@@ -193,6 +194,8 @@ def test_run_module_fails_an_invalid_value_without_failure(capsys: pytest.Captur
 
 
 def test_run_module_shows_the_warnings_of_a_failed_task(capsys: pytest.CaptureFixture) -> None:
+    # ansible-core keeps module warnings in a process-wide list: start from none left by another test.
+    ansible_warnings._global_warnings.clear()
     task_error = TaskError("2 domains failed", changed=True, warnings=["b.com is listed twice"])
     with module_with({"api_token": "t0k"}) as module, pytest.raises(SystemExit):
         _base.run_module(module, lambda: _raise(task_error))

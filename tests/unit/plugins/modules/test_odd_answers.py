@@ -130,6 +130,26 @@ ODD = {
         else (200 if method != "POST" else 201, None)
     ),
     "list of lists": lambda method, path, _q, _b: (200, [[1, 2]]),
+    # Writes answered 2xx with what is not a success: an error body, a failed status, another domain.
+    "error-shaped write answers": lambda method, path, _q, _b: (
+        (200, {"count": 1, "next": None, "results": [domain()]})
+        if method == "GET" and path == "/api/v1/domains/"
+        else (200, domain())
+        if method == "GET"
+        else (200, {"detail": "Not done.", "success": False})
+    ),
+    "failed status in write answers": lambda method, path, _q, body: (
+        (200, {"count": 1, "next": None, "results": [domain()]})
+        if method == "GET" and path == "/api/v1/domains/"
+        else (200, domain())
+        if method == "GET"
+        else (201, domain(status="failed", transfer_status="failed", **(body or {})))
+    ),
+    "answers about another domain": lambda method, path, _q, _b: (
+        (200, {"count": 1, "next": None, "results": [domain()]})
+        if method == "GET" and path == "/api/v1/domains/"
+        else (200 if method != "POST" else 201, domain(id="999", domain_name="other-answer.com", auto_renew=False))
+    ),
     "list as a string": lambda method, path, _q, _b: (200, "not a list"),
     "detail as a list": lambda method, path, _q, _b: (
         (200, {"count": 1, "next": None, "results": [domain()]})
@@ -148,6 +168,10 @@ RUNS = {
     "vps_domain_info name": (vps_domain_info, {"name": NAME}),
     "vps_domain_info expiring": (vps_domain_info, {"expiring_within_days": 30}),
     "vps_domain_transfer": (vps_domain_transfer, {"name": NAME, "auth_code": "EPP-ODD-1234", "force": True}),
+    "vps_domain_transfer forced for an attempt": (
+        vps_domain_transfer,
+        {"name": NAME, "auth_code": "EPP-ODD-1234", "force": True, "override_attempt": "Other Registrar Inc.@x"},
+    ),
     "vps_portfolio": (vps_portfolio, {"settings": {"auto_renew": False}, "domains": [{"name": NAME}]}),
 }
 
