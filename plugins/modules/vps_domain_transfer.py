@@ -152,11 +152,14 @@ EXAMPLES = r"""
   loop_control:
     label: "{{ item }}"
 
-- name: Try again after a failed transfer (charged again)
+- name: Try again after a failed transfer (charged again, once for the attempt named)
   vpsorg.domains.vps_domain_transfer:
     name: transfer-me.org
     auth_code: "{{ transfer_codes['transfer-me.org'] }}"
     restart_failed: true
+    # The failed attempt's transfer_initiated_at, as the refusal message quotes it; a later failure of the
+    # restarted transfer needs a new value, so a nightly job never buys the transfer twice.
+    override_attempt: "2026-01-16T16:30:00Z"
 
 - name: Report the state of a transfer without starting one
   vpsorg.domains.vps_domain_transfer:
