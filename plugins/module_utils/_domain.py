@@ -330,6 +330,12 @@ def wait_until_active(
         tolerate_errors=False,
     )
     last = dict(last or {})
+    if answer_for_another_id(last, domain_id):
+        # Never merged into the domain: the answer is about something else.
+        raise DomainError(
+            f"the API answered the detail of domain id {domain_id} with another domain (id {last.get('id')}) while "
+            "waiting for it to become active; check the domain in the VPS.org panel"
+        )
     name = last.get("domain_name", domain_id)
     if not settled:
         raise WaitTimeout(

@@ -793,3 +793,11 @@ def test_absent_delete_failing_after_auto_renew_was_turned_off_reports_the_chang
     client = FailingDelete([listed()])
     with pytest.raises(ApiError):
         run_task(client, state="absent", auto_renew=True)
+
+
+def test_a_detail_about_another_id_while_waiting_is_an_error_never_merged():
+    client = FakeClient(details=[detailed(id=999, domain_name="other.com", status="active")])
+    clock = FakeClock()
+    with pytest.raises(dom.DomainError, match="another domain \\(id 999\\)") as caught:
+        dom.wait_until_active(client, 101, 10, sleep=clock.sleep, clock=clock)
+    assert "domain" not in caught.value.result
