@@ -10,8 +10,8 @@ import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.vpsorg.domains.plugins.module_utils import _engine as engine
+from ansible_collections.vpsorg.domains.plugins.module_utils import _write_rules as rules
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import _id_order as id_order
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import (
     check_budget,
     estimate,
@@ -33,7 +33,6 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import
     UPDATE,
     answer_for_another_id,
     diff_entry,
-    duplicate_message,
     paid_note,
     read_bool,
     setting_changes,
@@ -58,27 +57,11 @@ DomainError = TaskError
 
 
 # -- names and lookups ------------------------------------------------------------------------------------
-def nameserver_key(value: Any) -> str:
-    """The form in which a nameserver is compared: canonical, or lower-cased text when the API sent no hostname."""
-    try:
-        return canonical_name(value, option="nameservers")
-    except InvalidValue:
-        return str(value).strip().rstrip(".").lower()
-
-
-def nameserver_set(values: Optional[Iterable[Any]]) -> frozenset:
-    """Nameservers as a set: order, case, a trailing dot and Unicode versus punycode do not matter."""
-    return frozenset(nameserver_key(value) for value in values or ())
-
-
-def by_id(domains: Iterable[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
-    """The domains lowest id first: numeric ids in numeric order, any other id after them (as the client sorts)."""
-    return sorted(domains, key=id_order)
-
-
-def several_matches(name: str, domains: Iterable[Mapping[str, Any]], consequence: str) -> Tuple[str, List[Any]]:
-    """The message and the ids, lowest first and each once, for a name that several domains of the account share."""
-    return duplicate_message(name, list(domains), consequence)
+# The name and id rules live in the rules module; imported here for the modules that look for them here.
+nameserver_key = rules.nameserver_key
+nameserver_set = rules.nameserver_set
+by_id = rules.by_id
+several_matches = rules.several_matches
 
 
 _DUPLICATES = "which one is meant is unclear, so nothing was changed: remove the duplicates in the VPS.org panel"

@@ -104,6 +104,29 @@ def name_of(domain: Mapping[str, Any]) -> str:
         return raw.lower().rstrip(".")
 
 
+def nameserver_key(value: Any) -> str:
+    """The form in which a nameserver is compared: canonical, or lower-cased text when the API sent no hostname."""
+    try:
+        return canonical_name(value, option="nameservers")
+    except InvalidValue:
+        return str(value).strip().rstrip(".").lower()
+
+
+def nameserver_set(values: Optional[Iterable[Any]]) -> frozenset:
+    """Nameservers as a set: order, case, a trailing dot and Unicode versus punycode do not matter."""
+    return frozenset(nameserver_key(value) for value in values or ())
+
+
+def by_id(domains: Iterable[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
+    """The domains lowest id first: numeric ids in numeric order, any other id after them."""
+    return sorted(domains, key=lambda domain: _id_sort(domain.get("id")))
+
+
+def several_matches(name: str, domains: Iterable[Mapping[str, Any]], consequence: str) -> Tuple[str, List[Any]]:
+    """The message and the ids, lowest first and each once, for a name that several domains of the account share."""
+    return duplicate_message(name, list(domains), consequence)
+
+
 def group_by_name(
     domains: Iterable[Mapping[str, Any]], key: Callable[[Mapping[str, Any]], str] = name_of
 ) -> Dict[str, List[Dict[str, Any]]]:
@@ -168,12 +191,6 @@ def setting_changes(current: Mapping[str, Any], desired: Mapping[str, Any]) -> D
     Nameservers are compared as sets of canonical names, whatever order, case or trailing dot the API uses.
     """
 
-    def _ns_key(value: Any) -> str:
-        try:
-            return canonical_name(value, option="nameservers")
-        except InvalidValue:
-            return str(value).strip().rstrip(".").lower()
-
     changes: Dict[str, Tuple[Any, Any]] = {}
     for setting in SETTINGS:
         wanted = desired.get(setting)
@@ -181,7 +198,7 @@ def setting_changes(current: Mapping[str, Any], desired: Mapping[str, Any]) -> D
             continue
         before = read_setting(current, setting)
         if setting == "nameservers":
-            if before is None or frozenset(map(_ns_key, before)) != frozenset(map(_ns_key, wanted)):
+            if before is None or nameserver_set(before) != nameserver_set(wanted):
                 changes[setting] = (current.get(setting), sorted(wanted))
         elif before is not wanted:
             changes[setting] = (current.get(setting), wanted)
