@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private to vpsorg.domains: inbound transfers (vps_domain_transfer): the decisions, free of HTTP, and the task.
+"""Private to vpsorg.domains: inbound transfers (vps_domain_transfer): the decisions, free of HTTP, and the run.
 
-`plan_transfer` decides from a domain's details alone; `TransferTask` reads the domain through the client,
-checks the budget, and sends the transfer request at most once. No Ansible here.
+`plan_transfer` decides from a domain's details alone (with the one-time override rule); `TransferOperation`
+reads the domain through the client and starts the transfer through the write engine (`_engine.start_transfer`:
+the budget guard, the answer check, the look-up before any re-send). No Ansible here.
 """
 
 from __future__ import annotations

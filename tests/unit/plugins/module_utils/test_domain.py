@@ -311,7 +311,7 @@ def test_several_ids_for_one_name_fail_listing_the_ids():
     assert "example-shop.com matches several domains in the account (ids 101, 230)" in caught.value.msg
 
 
-# -- register_domain_safely -------------------------------------------------------------------------------------
+# -- the engine's registration path --------------------------------------------------------------------------
 def register(client, clock=None, grace=30):
     clock = clock or FakeClock()
     body = {"domain_name": "new-shop.com"}
