@@ -260,3 +260,30 @@ def test_a_charge_above_the_estimate_is_reported(sandbox, run_playbook):
     assert "more than the estimated 1.00 USD" in result["registration"]["cost_note"]
     assert "was charged 12.99 USD" in warnings_of(result)
     assert len(charges(sandbox)) == 1
+
+
+def test_the_portfolio_registers_through_the_same_path_charge_then_429_once(sandbox, run_playbook):
+    sandbox.add_fault(method="POST", path_prefix=DOMAINS, status=429, retry_after=1, delay="after_commit")
+    run = run_playbook(
+        [
+            {
+                "name": "Portfolio",
+                "vpsorg.domains.vps_portfolio": {
+                    "settings": {"auto_renew": True},
+                    "domains": [{"name": "portfolio-limited.com"}, {"name": "portfolio-plain.com"}],
+                    "register_missing": True,
+                    "max_spend": 100,
+                },
+            }
+        ],
+        diff=True,
+    )
+    result = run.result("Portfolio")
+    assert run.status("Portfolio") == "changed", result
+    registered = {c["name"]: c for c in result["changes"] if c["action"] == "register"}
+    assert sorted(registered) == ["portfolio-limited.com", "portfolio-plain.com"]
+    assert all(change["error"] is None for change in registered.values())
+    sent = sorted(e["body"]["domain_name"] for e in posts(sandbox))
+    assert sent == ["portfolio-limited.com", "portfolio-plain.com"]  # one POST each, never two
+    assert sorted(e["domain_name"] for e in charges(sandbox)) == sent
+    assert "took effect" in warnings_of(result)
