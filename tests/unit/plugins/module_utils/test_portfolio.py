@@ -566,3 +566,48 @@ class TestReport:
         assert [diff["before_header"] for diff in portfolio.diffs(plan, applied_only=True)] == ["transfer-me.org"]
         # Check mode applies nothing and still shows every planned change.
         assert len(portfolio.diffs(plan)) == 2
+
+
+class TestLenientReading:
+    """A run with nothing to change stays a no-op whatever shape the settings arrive in."""
+
+    class Account:
+        def __init__(self, listed: List[Dict[str, Any]], details: Dict[Any, Dict[str, Any]]) -> None:
+            self.listed = listed
+            self.details = details
+            self.calls: List[tuple] = []
+
+        def list_domains(self, *, concurrency: int = 4) -> List[Dict[str, Any]]:
+            self.calls.append(("list",))
+            return [dict(item) for item in self.listed]
+
+        def get_domain(self, domain_id: Any) -> Dict[str, Any]:
+            self.calls.append(("detail", domain_id))
+            return dict(self.details[domain_id])
+
+        def update_domain(self, domain_id: Any, changes: Dict[str, Any]) -> Dict[str, Any]:
+            self.calls.append(("PUT", domain_id, changes))
+            return {"id": domain_id, **changes}
+
+    def run(self, client: Any, **settings: Any) -> Dict[str, Any]:
+        request = portfolio.portfolio_request({"settings": settings})
+        return portfolio.PortfolioOperation(client, request).run()
+
+    def test_strings_numbers_and_comma_separated_nameservers_are_no_drift(self):
+        quirky = domain(101, "example-shop.com", auto_renew="true", locked=1, nameservers="ns2.vps.org, NS1.vps.org.")
+        client = self.Account([quirky], {})
+        result = self.run(client, auto_renew=True, locked=True, nameservers=VPS_NS)
+        assert result["changed"] is False
+        assert client.calls == [("list",)]
+
+    def test_a_setting_missing_from_the_list_is_read_from_the_detail_before_writing(self):
+        listed = domain(101, "example-shop.com")
+        del listed["locked"]
+        client = self.Account([listed, domain(102, "example-blog.net", locked=False)], {101: dict(listed, locked=True)})
+        result = self.run(client, locked=True)
+        # 101 was locked already (its detail says so): only 102 is written.
+        assert [call for call in client.calls if call[0] != "list"] == [
+            ("detail", 101),
+            ("PUT", 102, {"locked": True}),
+        ]
+        assert result["summary"]["changed"] == 1
