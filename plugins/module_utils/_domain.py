@@ -1,20 +1,21 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private to vpsorg.domains: plans and rules for one domain (vps_domain, vps_domain_info); no Ansible here."""
+"""Private to vpsorg.domains: one domain (vps_domain): its plans and rules, and the operation that applies them.
+
+The plan comes from `_write_rules.plan`; every write goes through the write engine (`_engine`). No Ansible here.
+"""
 
 from __future__ import annotations
 
-import re
 import time
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import _id_order as id_order
+from ansible_collections.vpsorg.domains.plugins.module_utils import _engine as engine
+from ansible_collections.vpsorg.domains.plugins.module_utils import _write_rules as rules
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import (
-    amount,
     check_budget,
     estimate,
     price_table,
-    usd,
 )
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
     InvalidValue,
@@ -22,75 +23,53 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
     canonical_nameservers,
     check_years,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import Operation, TaskError
+from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import (
+    BOOL_SETTINGS,
+    REFUSE,
+    REGISTER,
+    REMOVE,
+    SETTINGS,
+    UPDATE,
+    answer_for_another_id,
+    diff_entry,
+    paid_note,
+    read_bool,
+    setting_changes,
+)
+from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import plan as plan_actions
 
-# The on/off settings of a domain, in the order they are shown.
-BOOL_SETTINGS = ("auto_renew", "privacy_protection", "locked")
-# The settings a user can manage on a domain (vps_domain, vps_portfolio, the policy), in the order they are shown.
-SETTINGS = (*BOOL_SETTINGS, "nameservers")
+__all__ = ["BOOL_SETTINGS", "SETTINGS"]
+
 # What API.md documents as the defaults of a registration when a field is not sent.
 REGISTRATION_DEFAULTS = {"auto_renew": True, "privacy_protection": True}
 # The fields shown in diff mode: enough to recognise the domain and every managed setting.
 _DIFF_FIELDS = ("id", "domain_name", "status", *SETTINGS)
 
-_FIRST_POLL = 1.0
-_MAX_REGISTRATION_POLL = 5.0
 _MAX_ACTIVATION_POLL = 15.0
-
-# Words the API uses when a 400 to a registration means the name is held already (by anyone).
-_TAKEN_WORDS = re.compile(r"already|taken|not available|unavailable|in use|exists", re.IGNORECASE)
 
 Sleep = Callable[[float], Any]
 Clock = Callable[[], float]
 
 
-# The task error of vps_domain is the collection's one task error.
+# The error of vps_domain is the collection's one error of a module run.
 DomainError = TaskError
 
 
-class WaitTimeout(DomainError):
-    """The domain did not become active in time; `domain` is the last object read."""
-
-    def __init__(self, msg: str, domain: Dict[str, Any]) -> None:
-        super().__init__(msg)
-        self.domain = domain
-
-
 # -- names and lookups ------------------------------------------------------------------------------------
-def nameserver_key(value: Any) -> str:
-    """The form in which a nameserver is compared: canonical, or lower-cased text when the API sent no hostname."""
-    try:
-        return canonical_name(value, option="nameservers")
-    except InvalidValue:
-        return str(value).strip().rstrip(".").lower()
+# The name and id rules live in the rules module; imported here for the modules that look for them here.
+nameserver_key = rules.nameserver_key
+nameserver_set = rules.nameserver_set
+by_id = rules.by_id
+several_matches = rules.several_matches
 
 
-def nameserver_set(values: Optional[Iterable[Any]]) -> frozenset:
-    """Nameservers as a set: order, case, a trailing dot and Unicode versus punycode do not matter."""
-    return frozenset(nameserver_key(value) for value in values or ())
-
-
-def by_id(domains: Iterable[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
-    """The domains lowest id first: numeric ids in numeric order, any other id after them (as the client sorts)."""
-    return sorted(domains, key=id_order)
-
-
-def several_matches(name: str, domains: Iterable[Mapping[str, Any]], consequence: str) -> Tuple[str, List[Any]]:
-    """The message and the ids, lowest first, for a name that several domains of the account share."""
-    ids = [domain.get("id") for domain in by_id(domains)]
-    return f"{name} matches several domains in the account (ids {', '.join(map(str, ids))}); {consequence}", ids
+_DUPLICATES = "which one is meant is unclear, so nothing was changed: remove the duplicates in the VPS.org panel"
 
 
 def single_match(matches: List[Dict[str, Any]], name: str) -> Optional[Dict[str, Any]]:
     """The one domain of the account with this name, None when there is none; fails when there are several."""
-    if len(matches) > 1:
-        msg, _ids = several_matches(
-            name,
-            matches,
-            "which one is meant is unclear, so nothing was changed: remove the duplicates in the VPS.org panel",
-        )
-        raise DomainError(msg)
-    return matches[0] if matches else None
+    return engine.one_domain(name, matches, _DUPLICATES)
 
 
 # -- plans -----------------------------------------------------------------------------------------------
@@ -147,28 +126,11 @@ class UpdatePlan:
 
 
 def plan_update(current: Mapping[str, Any], desired: Mapping[str, Any]) -> UpdatePlan:
-    """Compare only the settings the user set (not None); nameservers as sets of canonical names."""
-    changes: Dict[str, Tuple[Any, Any]] = {}
-    for setting in SETTINGS:
-        wanted = desired.get(setting)
-        if wanted is None:
-            continue
-        before = current.get(setting)
-        if setting == "nameservers":
-            if not isinstance(before, list) or nameserver_set(before) != nameserver_set(wanted):
-                changes[setting] = (before, sorted(wanted))
-        elif before is not wanted:
-            changes[setting] = (before, wanted)
-    return UpdatePlan(dict(current), changes)
+    """Compare only the settings the user set (not None), read leniently; nameservers as sets of canonical names."""
+    return UpdatePlan(dict(current), setting_changes(current, desired))
 
 
-def merge_domain(read: Mapping[str, Any], answer: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-    """What was read with an update's answer laid over it, so fields the answer lacks survive."""
-    merged = dict(read)
-    for key, value in (answer or {}).items():
-        if key != "message":
-            merged[key] = value
-    return merged
+merge_domain = engine.merge_domain
 
 
 def registration_body(name: str, desired: Mapping[str, Any], years: Optional[int] = None) -> Dict[str, Any]:
@@ -198,148 +160,6 @@ def predict_registration(name: str, desired: Mapping[str, Any]) -> Dict[str, Any
         value = desired.get(setting)
         domain[setting] = REGISTRATION_DEFAULTS.get(setting) if value is None else value
     return domain
-
-
-# -- registration ----------------------------------------------------------------------------------------
-class RegistrationOutcome:
-    """What a registration attempt ended in.
-
-    `registered` is True when this run's POST created the domain (or, after an unclear answer, the domain
-    turned up in the account); False when the API refused because the account holds the name already.
-    """
-
-    def __init__(self, domain: Dict[str, Any], registered: bool, registration: Optional[Dict[str, Any]]) -> None:
-        self.domain = domain
-        self.registered = registered
-        self.registration = registration
-
-    def __repr__(self) -> str:
-        return f"RegistrationOutcome(registered={self.registered!r}, id={self.domain.get('id')!r})"
-
-
-def _concerns_name(error: ApiError) -> bool:
-    """Whether a 400 is about the name itself (or unspecific), rather than about another field of the body."""
-    fields = set(error.field_errors or {})
-    return not fields or bool(fields & {"domain_name", "name", "non_field_errors", "detail", "message"})
-
-
-def _error_text(error: ApiError) -> str:
-    parts = [error.detail] if error.detail else []
-    for messages in (error.field_errors or {}).values():
-        parts.extend(str(message) for message in messages)
-    return " ".join(parts)
-
-
-def register_domain_safely(
-    client: Any,
-    body: Dict[str, Any],
-    canonical: str,
-    grace_seconds: float,
-    *,
-    sleep: Sleep = time.sleep,
-    clock: Clock = time.monotonic,
-) -> RegistrationOutcome:
-    """POST the registration once; when its outcome is unclear or the name is taken, look in the account.
-
-    Never sends a second POST: a registration costs money and the API has no idempotency key. After an
-    ambiguous failure the name is looked up until it appears or `grace_seconds` have passed (the server may
-    still be working on the request); a 400 is looked up once, since the name is either in the account or not.
-    """
-    try:
-        answer = client.register_domain(body)
-    except OutcomeUnknown as error:
-        return _look_up_after_unknown(client, canonical, error, grace_seconds, sleep=sleep, clock=clock)
-    except ApiError as error:
-        if error.status != 400 or not _concerns_name(error):
-            raise
-        found = single_match(client.find_domains(canonical), canonical)
-        if found is not None:
-            return RegistrationOutcome(found, registered=False, registration=None)
-        if _TAKEN_WORDS.search(_error_text(error)):
-            raise DomainError(
-                f"{canonical} is taken; to transfer it in, add it to the account in the VPS.org panel, then use "
-                f"vps_domain_transfer (the API said: {_error_text(error)})",
-                api_error=error,
-            ) from None
-        raise
-    # The answer is the domain plus facts about this registration, which belong in `registration`.
-    domain = {key: value for key, value in answer.items() if key not in ("total_cost", "message", "years")}
-    # Django REST Framework sends decimals as strings ("25.98"): every amount is a number from here on.
-    registration = {"total_cost": amount(answer.get("total_cost")), "message": answer.get("message")}
-    return RegistrationOutcome(domain, registered=True, registration=registration)
-
-
-def _look_up_after_unknown(
-    client: Any, canonical: str, error: OutcomeUnknown, grace_seconds: float, *, sleep: Sleep, clock: Clock
-) -> RegistrationOutcome:
-    deadline = clock() + max(grace_seconds, 0)
-    delay = _FIRST_POLL
-    lookup_problem = ""
-    while True:
-        try:
-            matches = client.find_domains(canonical)
-        except ApiError as lookup_error:
-            lookup_problem = f"; looking it up failed too: {lookup_error}"
-        else:
-            lookup_problem = ""
-            found = single_match(matches, canonical)
-            if found is not None:
-                registration = {
-                    "total_cost": None,
-                    "message": (
-                        f"The registration request got no clear answer ({error.detail or error}); the domain was "
-                        "found in the account afterwards, so it was registered. The cost is not known: check "
-                        "the account's billing."
-                    ),
-                }
-                return RegistrationOutcome(found, registered=True, registration=registration)
-        remaining = deadline - clock()
-        if remaining <= 0:
-            break
-        sleep(min(delay, remaining))
-        delay = min(delay * 2, _MAX_REGISTRATION_POLL)
-    raise DomainError(
-        f"Registering {canonical}: outcome unknown: check the account before running again (the request got no "
-        f"clear answer: {error}; the name did not appear in the account within {grace_seconds:g} seconds"
-        f"{lookup_problem})",
-        api_error=error,
-    )
-
-
-def wait_until_active(
-    client: Any,
-    domain_id: Any,
-    timeout: float,
-    *,
-    sleep: Sleep = time.sleep,
-    clock: Clock = time.monotonic,
-) -> Dict[str, Any]:
-    """Poll a pending domain's detail until it is active; WaitTimeout after `timeout` seconds.
-
-    The caller has just seen the domain pending, so the first read comes after a short pause.
-    """
-    deadline = clock() + max(timeout, 0)
-    delay = _FIRST_POLL
-    domain: Optional[Dict[str, Any]] = None
-    while True:
-        remaining = deadline - clock()
-        if domain is not None and remaining <= 0:
-            raise WaitTimeout(
-                f"{domain.get('domain_name', domain_id)} is still {domain.get('status')} after {timeout:g} seconds "
-                "of waiting for it to become active; registrations can take 5-10 minutes (raise wait_timeout)",
-                domain,
-            )
-        sleep(max(min(delay, remaining), 0))
-        delay = min(delay * 2, _MAX_ACTIVATION_POLL)
-        domain = client.get_domain(domain_id)
-        status = domain.get("status")
-        if status == "active":
-            return domain
-        if status != "pending":
-            raise DomainError(
-                f"{domain.get('domain_name', domain_id)} went from pending to {status!r} instead of active",
-                domain=domain,
-            )
 
 
 # -- removal ---------------------------------------------------------------------------------------------
@@ -386,7 +206,7 @@ def plan_removal(domain: Mapping[str, Any], auto_renew: Optional[bool]) -> Remov
     elif "registrar" in domain:
         # The detail was read but the API reports no transfer state.
         warnings.append(f"The API does not report a transfer status for {name}; removed without that check.")
-    current = domain.get("auto_renew")
+    current = read_bool(domain.get("auto_renew"))
     if auto_renew is None:
         if current is not False:
             raise DomainError(
@@ -398,15 +218,6 @@ def plan_removal(domain: Mapping[str, Any], auto_renew: Optional[bool]) -> Remov
         return RemovalPlan(dict(domain), None, warnings)
     update = None if current is auto_renew else {"auto_renew": auto_renew}
     return RemovalPlan(dict(domain), update, warnings)
-
-
-# -- reading the account ---------------------------------------------------------------------------------
-def sort_domains(domains: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
-    """By name, then id: the order vps_domain_info returns."""
-    return sorted(
-        (dict(domain) for domain in domains),
-        key=lambda domain: (str(domain.get("domain_name") or ""), str(domain.get("id"))),
-    )
 
 
 # -- one task of vps_domain --------------------------------------------------------------------------------
@@ -461,101 +272,155 @@ def domain_request(params: Mapping[str, Any]) -> DomainRequest:
     )
 
 
-class DomainTask(Task):
-    """Carries out one DomainRequest with a client: reads, plans, then writes only outside check mode.
+class WaitTimeout(DomainError):
+    """The domain did not become active in time; `domain` is the last object read."""
 
-    Every method returns the task's result (changed, domain, diff, and registration or warnings where they
-    apply) or raises DomainError with what the task returns on failure. ApiError escapes only before anything
-    was changed.
+    def __init__(self, msg: str, domain: Dict[str, Any]) -> None:
+        super().__init__(msg, domain=domain)
+        self.domain = domain
+
+
+def wait_until_active(
+    client: Any,
+    domain_id: Any,
+    timeout: float,
+    *,
+    sleep: Sleep = time.sleep,
+    clock: Clock = time.monotonic,
+) -> Dict[str, Any]:
+    """Poll a pending domain's detail (the engine's one polling loop) until it is active.
+
+    WaitTimeout after `timeout` seconds; DomainError when it leaves pending for another status. The caller has
+    just seen the domain pending, so the first read comes after a short pause.
+    """
+    last, settled, _problem = engine.poll(
+        lambda: client.get_domain(domain_id),
+        lambda detail: detail.get("status") != "pending",
+        timeout,
+        sleep=sleep,
+        clock=clock,
+        cap=_MAX_ACTIVATION_POLL,
+        wait_first=True,
+        tolerate_errors=False,
+    )
+    last = dict(last or {})
+    if answer_for_another_id(last, domain_id):
+        # Never merged into the domain: the answer is about something else.
+        raise DomainError(
+            f"the API answered the detail of domain id {domain_id} with another domain (id {last.get('id')}) while "
+            "waiting for it to become active; check the domain in the VPS.org panel"
+        )
+    name = last.get("domain_name", domain_id)
+    if not settled:
+        raise WaitTimeout(
+            f"{name} is still {last.get('status', 'pending')} after {timeout:g} seconds of waiting for it to become "
+            "active; registrations can take 5-10 minutes (raise wait_timeout)",
+            last,
+        )
+    if last.get("status") != "active":
+        raise DomainError(f"{name} went from pending to {last.get('status')!r} instead of active", domain=last)
+    return last
+
+
+class DomainOperation(Operation):
+    """Carries out one DomainRequest with a client: reads, plans, then writes through the engine outside check mode.
+
+    `run()` returns the result (changed, domain, diff, and registration or warnings where they apply) or raises
+    DomainError with what the run returns on failure. ApiError escapes only before anything was changed.
     """
 
     def run(self) -> Dict[str, Any]:
-        current = single_match(self.client.find_domains(self.request.name), self.request.name)
-        if self.request.state == "absent":
-            return self._absent(current)
-        if current is None:
+        request = self.request
+        self.warnings: List[str] = []
+        matches = engine.find_everywhere(self.client, request.name)
+        actions = self._plan(matches)
+        if actions and actions[0].kind == UPDATE:
+            # A list item may lack a setting the user set: read it from the detail before anything is written.
+            matches = [engine.complete_settings(self.client, matches_of(matches, request.name), request.settings)]
+            actions = self._plan(matches)
+        if not actions:
+            current = matches_of(matches, request.name) if matches else None
+            if request.state == "absent" or current is None:
+                return self._result(False, None, None)
+            return self._present(current, None)
+        action = actions[0]
+        if action.kind == REFUSE:
+            raise (
+                DomainError(action.reason, ids=action.ids, changed=False) if action.ids else DomainError(action.reason)
+            )
+        if action.kind == REMOVE:
+            return self._absent(matches_of(matches, request.name))
+        if action.kind == REGISTER:
             return self._register()
-        return self._present(current)
+        return self._present(matches_of(matches, request.name), action.body)
+
+    def _plan(self, matches: List[Dict[str, Any]]) -> list:
+        request = self.request
+        return plan_actions(
+            request.name,
+            matches,
+            request.settings,
+            state=request.state,
+            allow_registration=request.allow_registration,
+        )
+
+    def _result(self, changed: bool, before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]], **more: Any):
+        note = more.pop("diff_note", None)
+        result = dict(more, changed=changed)
+        result.setdefault("domain", after)
+        result["diff"] = diff_entry(self.request.name, diff_view(before), diff_view(after), note)
+        result["warnings"] = self.warnings
+        return result
 
     # -- present --------------------------------------------------------------------------------------
-    def _present(self, current: Dict[str, Any]) -> Dict[str, Any]:
-        plan = plan_update(current, self.request.settings)
-        domain = plan.predicted if self.check_mode else current
-        if plan.changed and not self.check_mode:
-            domain = merge_domain(current, self.client.update_domain(current["id"], plan.body))
-        changed = plan.changed
+    def _present(self, current: Dict[str, Any], body: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+        domain = current
+        if body:
+            if self.check_mode:
+                domain = merge_domain(current, body)
+            else:
+                domain, warnings = engine.apply_update(self.client, current, body, self.request.name)
+                self.warnings.extend(warnings)
+        changed = bool(body)
         domain = self._wait(domain, {"changed": changed})
-        return {
-            "changed": changed,
-            "domain": domain,
-            "diff": {"before": diff_view(current), "after": diff_view(domain)},
-        }
+        return self._result(changed, current, domain)
 
     def _register(self) -> Dict[str, Any]:
-        name = self.request.name
-        if not self.request.allow_registration:
-            raise DomainError(
-                f"{name} is not in the account; registering it costs money, so it is done only with "
-                "allow_registration: true (nothing was sent)"
-            )
-        estimated = self._check_cost()
+        request = self.request
+        name, years = request.name, request.years or 1
+        estimated = estimate(name, years, request.prices)
+        budget = engine.Budget(request.max_cost, "max_cost")
+        what = f"registering {name} for {years} year(s)"
+        budget.admit(name, what, estimated)
+        note = paid_note(REGISTER, estimated)
         if self.check_mode:
-            predicted = predict_registration(name, self.request.settings)
-            return {
-                "changed": True,
-                "domain": predicted,
-                "registration": {"estimated_cost": estimated},
-                "diff": {"before": {}, "after": diff_view(predicted)},
-            }
-        body = registration_body(name, self.request.settings, self.request.years)
-        outcome = register_domain_safely(
-            self.client, body, name, self.grace_seconds, sleep=self.sleep, clock=self.clock
+            predicted = predict_registration(name, request.settings)
+            return self._result(True, None, predicted, registration={"estimated_cost": estimated}, diff_note=note)
+        body = registration_body(name, request.settings, request.years)
+        outcome = engine.register(
+            self.client,
+            name,
+            body,
+            estimate=estimated,
+            budget=budget,
+            what=what,
+            grace_seconds=self.grace_seconds,
+            proven_absent=True,
+            settings=request.settings,
+            sleep=self.sleep,
+            clock=self.clock,
         )
+        self.warnings.extend(outcome.warnings)
         if not outcome.registered:
             # The account holds the name already (registered by a run at the same time): treat it as present.
-            return self._present(outcome.domain)
-        if outcome.registration is not None:
-            outcome.registration["estimated_cost"] = estimated
-        return self._after_registration(outcome)
-
-    def _check_cost(self) -> Optional[float]:
-        """The registration's estimate (price x years); fails before any POST when it passes `max_cost`."""
-        name, years, limit = self.request.name, self.request.years or 1, self.request.max_cost
-        estimated = estimate(name, years, self.request.prices)
-        if limit is None:
-            return estimated
-        if estimated is None:
-            raise DomainError(
-                f"max_cost: the price of {name} is unknown (no price for its TLD; add it to prices), so the "
-                f"registration cannot be held to max_cost {usd(limit)}; nothing was sent",
-                changed=False,
-            )
-        if estimated > limit:
-            raise DomainError(
-                f"max_cost: registering {name} for {years} year(s) is estimated at {usd(estimated)}, more than "
-                f"max_cost {usd(limit)}; nothing was sent",
-                changed=False,
-            )
-        return estimated
-
-    def _after_registration(self, outcome: RegistrationOutcome) -> Dict[str, Any]:
-        domain = outcome.domain
+            return self.run_present_again(outcome.domain)
         spent = {"changed": True, "registration": outcome.registration}
-        plan = plan_update(domain, self.request.settings)
-        if plan.changed:
-            # The POST has no `locked` field, and the API may not honour every field sent: set what differs.
-            try:
-                domain = merge_domain(domain, self.client.update_domain(domain["id"], plan.body))
-            except ApiError as error:
-                raise DomainError(
-                    f"{self.request.name} was registered, but setting {', '.join(plan.changes)} afterwards "
-                    f"failed: {error}",
-                    api_error=error,
-                    domain=domain,
-                    **spent,
-                ) from None
-        domain = self._wait(domain, spent)
-        return dict(spent, domain=domain, diff={"before": {}, "after": diff_view(domain)})
+        domain = self._wait(outcome.domain, spent)
+        return self._result(True, None, domain, registration=outcome.registration, diff_note=note)
+
+    def run_present_again(self, domain: Dict[str, Any]) -> Dict[str, Any]:
+        changes = setting_changes(domain, self.request.settings)
+        return self._present(domain, {key: after for key, (_b, after) in changes.items()} or None)
 
     def _wait(self, domain: Dict[str, Any], result: Dict[str, Any]) -> Dict[str, Any]:
         """Wait for a pending domain when asked to; failures carry `result` (what was done already)."""
@@ -565,47 +430,44 @@ class DomainTask(Task):
             detail = wait_until_active(
                 self.client, domain["id"], self.request.wait_timeout, sleep=self.sleep, clock=self.clock
             )
-        except WaitTimeout as error:
-            raise DomainError(error.msg, domain=merge_domain(domain, error.domain), **result) from None
         except DomainError as error:
-            raise DomainError(error.msg, domain=merge_domain(domain, error.result.get("domain")), **result) from None
+            raise DomainError(
+                error.msg, domain=merge_domain(domain, error.result.get("domain")), warnings=self.warnings, **result
+            ) from None
         except ApiError as error:
             raise DomainError(
                 f"Waiting for {self.request.name} to become active failed: {error}",
                 api_error=error,
                 domain=domain,
+                warnings=self.warnings,
                 **result,
             ) from None
         return merge_domain(domain, detail)
 
     # -- absent ---------------------------------------------------------------------------------------
-    def _absent(self, current: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-        if current is None:
-            return {"changed": False, "domain": None, "diff": {"before": {}, "after": {}}}
+    def _absent(self, current: Dict[str, Any]) -> Dict[str, Any]:
         auto_renew = self.request.settings.get("auto_renew")
         # Refuse what the list object already shows before reading the detail for the transfer state.
         plan_removal(current, auto_renew)
-        removal = plan_removal(merge_domain(current, self.client.get_domain(current["id"])), auto_renew)
+        detail = self.client.get_domain(current["id"])
+        if answer_for_another_id(detail, current["id"]):
+            raise DomainError(
+                f"the API answered the detail of {self.request.name} (id {current['id']}) with another domain "
+                f"(id {detail.get('id')}); nothing was changed",
+                changed=False,
+            )
+        removal = plan_removal(merge_domain(current, detail), auto_renew)
+        self.warnings.extend(removal.warnings)
         domain = removal.predicted
         if not self.check_mode:
-            domain = removal.domain
-            if removal.update:
-                domain = merge_domain(domain, self.client.update_domain(domain["id"], removal.update))
-            try:
-                self.client.remove_domain(domain["id"])
-            except ApiError as error:
-                if not removal.update:
-                    raise
-                raise DomainError(
-                    f"Auto-renew of {self.request.name} was turned off, but removing it from the account failed: "
-                    f"{error}",
-                    api_error=error,
-                    changed=True,
-                    domain=domain,
-                ) from None
-        return {
-            "changed": True,
-            "domain": domain,
-            "diff": {"before": diff_view(current), "after": {}},
-            "warnings": removal.warnings,
-        }
+            domain, warnings = engine.remove(self.client, removal.domain, removal.update, self.request.name)
+            self.warnings.extend(warnings)
+        return self._result(True, current, None, domain=domain)
+
+
+def matches_of(matches: List[Dict[str, Any]], name: str) -> Dict[str, Any]:
+    """The one domain holding the name (the plan refused several already)."""
+    found = engine.one_domain(name, matches, _DUPLICATES)
+    if found is None:  # pragma: no cover - the plan asked for this domain because it was found
+        raise DomainError(f"{name} is not in the account")
+    return found

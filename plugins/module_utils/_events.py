@@ -22,7 +22,6 @@ import os
 from datetime import date, datetime
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import BOOL_SETTINGS, SETTINGS, nameserver_set
 from ansible_collections.vpsorg.domains.plugins.module_utils._http import DEFAULT_API_URL
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import (
@@ -31,6 +30,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._time import (
     is_expired,
     parse_api_time,
 )
+from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import BOOL_SETTINGS, SETTINGS, nameserver_set
 
 SOURCE = "vpsorg.domains.domain_events"
 DOMAIN_EVENTS = (

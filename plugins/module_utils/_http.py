@@ -246,6 +246,12 @@ class OutcomeUnknown(ApiError):
     """A write that may or may not have been applied (timeout or reset after sending, 5xx, cut-off body)."""
 
 
+class RateLimited(ApiError):
+    """A paid POST answered 429: never re-sent here; the write engine looks its outcome up first (`retry_after`)."""
+
+    retry_after: Optional[float] = None
+
+
 class _Retryable(Exception):
     """Internal: an attempt that failed in a way the retry policy may repeat."""
 
@@ -802,13 +808,18 @@ class HttpClient:
                 **info,
             )
         if status in RETRY_STATUSES and (idempotent or status == 429):
-            error = self._error_from_response(response, **info)
+            error = self._error_from_response(response, cls=ApiError if idempotent else RateLimited, **info)
             retry_after = self.retry.retry_after(response.headers.get("Retry-After"))
+            if isinstance(error, RateLimited):
+                error.retry_after = retry_after
             if retry_after is not None and retry_after > self.retry.retry_after_cap:
                 error.summary += (
                     f"; the API asked to wait {retry_after:.0f} s (Retry-After), more than the "
                     f"{self.retry.retry_after_cap:.0f} s this client waits: not retried, try again later"
                 )
+                raise error
+            if isinstance(error, RateLimited):
+                # A server may charge and then answer 429: the write engine looks it up before any re-send.
                 raise error
             raise _Retryable(
                 error,

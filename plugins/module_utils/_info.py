@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import sort_domains
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._policy import account_policy
 from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
@@ -17,6 +16,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._time import (
     expiry_unknown,
     unknown_expiry_warning,
 )
+from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import sort_domains
 
 # Pages in flight at once when the client can read numbered pages concurrently (DESIGN.md: 4 outside vps_portfolio).
 READ_CONCURRENCY = 4

@@ -10,7 +10,6 @@ import re
 from datetime import datetime
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import by_id, several_matches
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import tld_of
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import account_name, display_name
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import (
@@ -19,6 +18,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._time import (
     expiry_unknown,
     unknown_expiry_warning,
 )
+from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import by_id, several_matches
 
 STATUSES = ("active", "pending", "expired", "locked")
 # The fields of a list item that the cache keeps: what the host variables are made of, nothing else.

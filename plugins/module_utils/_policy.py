@@ -20,17 +20,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Dict, Iterable, List, Mapping, Tuple
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
+    InvalidValue,
+    account_name,
+    canonical_nameservers,
+)
+from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import (
     BOOL_SETTINGS,
     SETTINGS,
     by_id,
     nameserver_set,
     several_matches,
-)
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import (
-    InvalidValue,
-    account_name,
-    canonical_nameservers,
 )
 
 # The value a tie between true and false goes to: the one that protects the domain.

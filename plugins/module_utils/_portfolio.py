@@ -4,18 +4,14 @@
 from __future__ import annotations
 
 import fnmatch
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
+from ansible_collections.vpsorg.domains.plugins.module_utils import _engine as engine
 from ansible_collections.vpsorg.domains.plugins.module_utils._domain import (
     SETTINGS,
-    DomainError,
     plan_update,
-    register_domain_safely,
     registration_body,
-    several_matches,
 )
 from ansible_collections.vpsorg.domains.plugins.module_utils._findings import find_all, unknown_expiry_warnings
 from ansible_collections.vpsorg.domains.plugins.module_utils._forecast import (
@@ -38,9 +34,18 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._names import (  # 
     canonical_name,
     canonical_nameservers,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError, lookup_grace
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import Operation, TaskError, lookup_grace
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import expires_within
 from ansible_collections.vpsorg.domains.plugins.module_utils._time import expiry_entry as _expiry_facts
+from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import (
+    REFUSE,
+    REGISTER,
+    diff_entry,
+    duplicate_message,
+    group_by_name,
+    paid_note,
+    read_setting,
+)
 
 STATUSES = ("active", "pending", "expired", "locked")
 DEFAULT_STATUSES = ("active",)
@@ -102,11 +107,14 @@ class DomainChange:
     ) -> None:
         self.name = name
         self.id = domain_id
-        self.action = action  # "update", "register", or "none" for a name that could not be planned
+        self.action = action  # "update", "register", or "refuse" for a name that cannot be written (duplicates)
         self.before = before
         self.after = after
         self.error = error
         self.failure: Optional[Dict[str, Any]] = None
+        # The ids of a refused name held by several domains.
+        self.ids: List[Any] = []
+        self.warnings: List[str] = []
         self.done = False
         self.registration: Optional[Dict[str, Any]] = None
         # For a registration: what the price table expects it to cost (None: the TLD has no known price).
@@ -123,6 +131,8 @@ class DomainChange:
         }
         if self.failure is not None:
             result["failure"] = self.failure
+        if self.ids:
+            result["ids"] = self.ids
         if self.registration is not None:
             result["registration"] = self.registration
         if self.action == "register":
@@ -158,8 +168,12 @@ class PortfolioPlan:
 
     @property
     def writes(self) -> List[DomainChange]:
-        """The changes that need a request: a name the plan could not resolve (action "none") is not sent."""
-        return [change for change in self.changes if change.action != "none"]
+        """The changes that need a request: a refused name (several ids hold it) is not sent."""
+        return [change for change in self.changes if change.action != REFUSE]
+
+    @property
+    def duplicates(self) -> List[DomainChange]:
+        return [change for change in self.changes if change.action == REFUSE and change.ids]
 
 
 # -- validation ------------------------------------------------------------------------------------------
@@ -280,10 +294,14 @@ def _skip(name: str, domain: Optional[Dict[str, Any]], reason: str) -> Dict[str,
 
 
 def _ambiguous(name: str, found: List[Dict[str, Any]]) -> DomainChange:
-    msg, _ids = several_matches(
-        name, found, "which one is meant is unclear, so it was left alone: remove the duplicates in the VPS.org panel"
+    msg, ids = duplicate_message(
+        name,
+        found,
+        "which one is meant is unclear, so none of them was changed: remove the duplicates in the VPS.org panel",
     )
-    return DomainChange(name, None, "none", before={}, after={}, error=msg)
+    change = DomainChange(name, None, REFUSE, before={}, after={}, error=msg)
+    change.ids = ids
+    return change
 
 
 def plan_portfolio(
@@ -298,13 +316,15 @@ def plan_portfolio(
     now = now or datetime.now(timezone.utc)
     plan = PortfolioPlan()
     plan.account = list(account)
-    by_name: Dict[str, List[Dict[str, Any]]] = {}
-    for domain in account:
-        by_name.setdefault(account_name(domain), []).append(domain)
+    by_name = group_by_name(account, key=account_name)
 
     scope: List[Tuple[str, Dict[str, Any]]] = []
     if policy.overrides is None:
-        scope = [(name, domain) for name, found in by_name.items() for domain in found]
+        for name, found in by_name.items():
+            if len(found) > 1 and not policy.excluded(name):
+                plan.changes.append(_ambiguous(name, found))
+            else:
+                scope.extend((name, domain) for domain in found)
     else:
         for name in policy.overrides:
             found = by_name.get(name, [])
@@ -394,97 +414,70 @@ def over_budget(plan: PortfolioPlan, max_spend: Optional[float]) -> Optional[str
 # -- applying --------------------------------------------------------------------------------------------
 
 
-def _record_error(change: DomainChange, error: Exception) -> None:
-    if isinstance(error, DomainError):
-        change.error = error.msg
-        if error.api_error is not None:
-            change.failure = error.api_error.to_failure()
-    elif isinstance(error, ApiError):
-        change.error = str(error)
-        change.failure = error.to_failure()
-    else:
-        change.error = f"{type(error).__name__}: {error}"
-
-
-def _update(client: Any, change: DomainChange) -> None:
-    client.update_domain(change.id, dict(change.after))
+def _update(client: Any, change: DomainChange, domain: Dict[str, Any]) -> None:
+    _domain, warnings = engine.apply_update(client, domain, dict(change.after), change.name)
+    change.warnings.extend(warnings)
     change.done = True
 
 
-def _register(client: Any, change: DomainChange, grace_seconds: float) -> None:
-    """Register once (never a second POST), then set what the registration could not (such as `locked`)."""
-    outcome = register_domain_safely(client, registration_body(change.name, change.after), change.name, grace_seconds)
-    domain = outcome.domain
-    change.id = domain.get("id")
+def _register(client: Any, change: DomainChange, budget: engine.Budget, grace_seconds: float) -> None:
+    """Register once through the engine (the whole account was read: the name is proven absent), then follow up."""
+    try:
+        outcome = engine.register(
+            client,
+            change.name,
+            registration_body(change.name, change.after),
+            estimate=change.estimated_cost,
+            budget=budget,
+            grace_seconds=grace_seconds,
+            proven_absent=True,
+            settings=change.after,
+        )
+    except TaskError as error:
+        if error.result.get("changed"):
+            change.done = True
+            change.registration = error.result.get("registration")
+            change.id = (error.result.get("domain") or {}).get("id")
+        raise
+    change.id = outcome.domain.get("id")
+    change.warnings.extend(outcome.warnings)
+    change.done = True
     if outcome.registered:
-        change.done = True
         change.registration = outcome.registration
-    follow_up = plan_update(domain, change.after)
-    if follow_up.changed:
-        try:
-            client.update_domain(change.id, follow_up.body)
-        except ApiError as error:
-            if not outcome.registered:
-                raise
-            raise DomainError(
-                f"{change.name} was registered, but setting {', '.join(follow_up.changes)} afterwards failed: {error}",
-                api_error=error,
-            ) from None
-        change.done = True
-
-
-def _within_budget(plan: PortfolioPlan, change: DomainChange, max_spend: float) -> bool:
-    """Whether this registration may be sent: what the run was charged so far plus its estimate fit the budget."""
-    spent = sum(other.cost for other in plan.changes)
-    expected = change.estimated_cost
-    if expected is not None and amount(spent + expected) <= max_spend:  # type: ignore[operator]
-        return True
-    change.error = (
-        f"not registered: its estimated {usd(expected)} on top of the {usd(spent)} this run spent already "
-        f"would pass max_spend {usd(max_spend)} (nothing was sent for it)"
-    )
-    return False
 
 
 def apply_changes(
     client: Any,
     plan: PortfolioPlan,
     concurrency: int,
+    *,
     grace_seconds: float = lookup_grace(None),
     max_spend: Optional[float] = None,
+    account: Optional[Dict[str, Dict[str, Any]]] = None,
 ) -> None:
-    """Send every write of the plan from at most `concurrency` threads sharing one client.
+    """Send every write of the plan through the write engine from at most `concurrency` threads sharing one client.
 
-    A failure is recorded on its change and never stops the others; a 429 pauses the whole pool because
-    the client's back-off is shared by its threads. With `max_spend`, the registrations are sent first, one
-    at a time in name order, each only when the actual costs so far plus its estimate stay within the budget.
+    A failure is recorded on its change and never stops the others; a 429 pauses the whole pool because the
+    client's back-off is shared by its threads. With `max_spend`, the registrations are sent first, one at a time
+    in name order, each only when what the run spent so far plus its estimate stays within the budget.
     """
-    writes = plan.writes
-    if not writes:
-        return
-    if max_spend is not None:
-        for change in writes:
-            if change.action == "register" and _within_budget(plan, change, max_spend):
-                try:
-                    _register(client, change, grace_seconds)
-                except Exception as error:  # one domain's failure must not stop the others
-                    _record_error(change, error)
-        writes = [change for change in writes if change.action != "register"]
-        if not writes:
-            return
+    budget = engine.Budget(max_spend, "max_spend")
+    known = account or {}
 
     def _one(change: DomainChange) -> None:
         try:
             if change.action == "register":
-                _register(client, change, grace_seconds)
+                _register(client, change, budget, grace_seconds)
             else:
-                _update(client, change)
+                _update(client, change, known.get(str(change.id), {"id": change.id}))
         except Exception as error:  # one domain's failure must not stop the others
-            _record_error(change, error)
+            change.error, change.failure = engine.error_result(error)
 
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(writes))) as pool:
-        # Consuming the iterator waits for every write.
-        list(pool.map(_one, writes))
+    writes = plan.writes
+    if max_spend is not None:
+        engine.run_each([change for change in writes if change.action == "register"], _one, 1)
+        writes = [change for change in writes if change.action != "register"]
+    engine.run_each(writes, _one, concurrency)
 
 
 # -- reporting -------------------------------------------------------------------------------------------
@@ -530,6 +523,19 @@ def domains_after(plan: PortfolioPlan) -> List[Tuple[str, Dict[str, Any]]]:
     return [(name, dict(domain, **applied.get(domain.get("id"), {}))) for name, domain in plan.domains]
 
 
+def duplicate_findings(plan: PortfolioPlan) -> List[Dict[str, Any]]:
+    """The finding `duplicate_name` for every name several ids hold (none of them was written)."""
+    return [
+        {
+            "name": change.name,
+            "condition": "duplicate_name",
+            "detail": f"held by ids {', '.join(map(str, change.ids))}; none of them was changed",
+            "ids": change.ids,
+        }
+        for change in plan.duplicates
+    ]
+
+
 def report(
     plan: PortfolioPlan,
     *,
@@ -558,42 +564,31 @@ def report(
         "skipped_domains": plan.skipped,  # not "skipped": Ansible would take the task for skipped
         "missing": plan.missing,
         "errors": errors(plan, register_missing=register_missing),
-        "findings": find_all(domains, expiry_warning_days=expiry_warning_days, now=now),
+        "findings": sorted(
+            find_all(domains, expiry_warning_days=expiry_warning_days, now=now) + duplicate_findings(plan),
+            key=lambda finding: finding["name"],
+        ),
         "renewals": renewal_forecast(calendar, table),
         "expiry_calendar": calendar,
     }
 
 
 def diffs(plan: PortfolioPlan, *, applied_only: bool = False) -> List[Dict[str, Any]]:
-    """One diff per changing domain, in the form Ansible's diff mode shows.
+    """One diff per changing domain, in the one diff style of the collection (headers name the domain).
 
     After a real run (`applied_only`), a write that failed changed nothing, so it has no diff; its error is in
     the report instead.
     """
     return [
-        {
-            "before_header": f"{change.name} (not in the account)" if change.action == "register" else change.name,
-            "after_header": f"{change.name} (registered)" if change.action == "register" else change.name,
-            "before": _yaml_text(change.before),
-            "after": _yaml_text(change.after),
-        }
+        diff_entry(
+            change.name,
+            change.before if change.action != "register" else None,
+            change.after,
+            paid_note(REGISTER, change.estimated_cost) if change.action == "register" else None,
+        )
         for change in plan.changes
         if change.after and (change.done or not applied_only)
     ]
-
-
-def _yaml_text(values: Dict[str, Any]) -> str:
-    lines = []
-    for key in sorted(values):
-        value = values[key]
-        if isinstance(value, list):
-            lines.append(f"{key}:")
-            lines.extend(f"  - {item}" for item in value)
-        elif isinstance(value, bool):
-            lines.append(f"{key}: {'true' if value else 'false'}")
-        else:
-            lines.append(f"{key}: {'null' if value is None else value}")
-    return "".join(line + "\n" for line in lines)
 
 
 # -- the task of vps_portfolio -----------------------------------------------------------------------------
@@ -640,7 +635,7 @@ def portfolio_request(params: Mapping[str, Any]) -> PortfolioRequest:
     )
 
 
-class PortfolioTask(Task):
+class PortfolioOperation(Operation):
     """Carries out one PortfolioRequest with a client: read once, plan, check the limits, then write.
 
     `run()` returns the module's result (with `warnings` and `diff`) or raises TaskError with the whole report;
@@ -658,16 +653,42 @@ class PortfolioTask(Task):
             now=self.now,
         )
 
-    def run(self) -> Dict[str, Any]:
+    def _plan(self, account: List[Dict[str, Any]]) -> PortfolioPlan:
         request = self.request
-        account = self.client.list_domains(concurrency=request.concurrency)
-        plan = plan_portfolio(
+        return plan_portfolio(
             request.policy,
             account,
             register_missing=request.register_missing,
             expiry_warning_days=request.expiry_warning_days,
             now=self.now,
         )
+
+    def _complete(self, account: List[Dict[str, Any]], changes: List[DomainChange]) -> List[Dict[str, Any]]:
+        """The account with the details of these domains merged in (read concurrently)."""
+        request = self.request
+        wanted = {str(change.id): change.name for change in changes}
+        read: Dict[str, Dict[str, Any]] = {}
+
+        def _read(domain: Dict[str, Any]) -> None:
+            name = wanted[str(domain.get("id"))]
+            read[str(domain.get("id"))] = engine.complete_settings(self.client, domain, request.policy.desired(name))
+
+        engine.run_each([domain for domain in account if str(domain.get("id")) in wanted], _read, request.concurrency)
+        return [read.get(str(domain.get("id")), domain) for domain in account]
+
+    def run(self) -> Dict[str, Any]:
+        request = self.request
+        account = self.client.list_domains(concurrency=request.concurrency)
+        plan = self._plan(account)
+        # A list item may lack a setting the policy sets: read those domains' details before planning writes.
+        incomplete = [
+            change
+            for change in plan.changes
+            if change.action == "update" and any(read_setting(change.before, key) is None for key in change.before)
+        ]
+        if incomplete:
+            account = self._complete(account, incomplete)
+            plan = self._plan(account)
         estimate_registrations(plan, request.prices)
         warnings = list(plan.warnings)
         unknown = [
@@ -690,8 +711,15 @@ class PortfolioTask(Task):
 
         if not self.check_mode:
             apply_changes(
-                self.client, plan, request.concurrency, grace_seconds=self.grace_seconds, max_spend=request.max_spend
+                self.client,
+                plan,
+                request.concurrency,
+                grace_seconds=self.grace_seconds,
+                max_spend=request.max_spend,
+                account={str(domain.get("id")): domain for domain in account},
             )
+        for change in plan.changes:
+            warnings.extend(change.warnings)
         result = self._report(plan)
         result["changed"] = result["summary"]["changed"] > 0
         result["diff"] = diffs(plan, applied_only=not self.check_mode)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private to vpsorg.domains: the one error type of a task, and how long a task looks for a lost write's outcome."""
+"""Private to vpsorg.domains: the one error that fails a module run, the shape of an operation, the look-up grace."""
 
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ class TaskError(Exception):
         return result
 
 
-class Task:
-    """The shape of every task that may write: the client, the validated request, and how to run.
+class Operation:
+    """The shape of every module run that may write (one domain, one transfer, a portfolio): client, request, run.
 
     `run()` returns the module's result (with `warnings` and `diff` where it has them) or raises TaskError;
     ApiError escapes only before anything was changed. `grace_seconds` is how long the outcome of a write whose
@@ -74,5 +74,5 @@ class Task:
         self.now = now
 
     def run(self) -> Dict[str, Any]:
-        """The module's result; raises TaskError to fail."""
+        """The module's result; raises TaskError to fail the module run."""
         raise NotImplementedError

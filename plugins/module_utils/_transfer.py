@@ -1,24 +1,32 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private to vpsorg.domains: inbound transfers (vps_domain_transfer): the decisions, free of HTTP, and the task.
+"""Private to vpsorg.domains: inbound transfers (vps_domain_transfer): the decisions, free of HTTP, and the run.
 
-`plan_transfer` decides from a domain's details alone; `TransferTask` reads the domain through the client,
-checks the budget, and sends the transfer request at most once. No Ansible here.
+`plan_transfer` decides from a domain's details alone (with the one-time override rule); `TransferOperation`
+reads the domain through the client and starts the transfer through the write engine (`_engine.start_transfer`:
+the budget guard, the answer check, the look-up before any re-send). No Ansible here.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from ansible_collections.vpsorg.domains.plugins.module_utils import _engine as engine
 from ansible_collections.vpsorg.domains.plugins.module_utils import _money
-from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import several_matches
+from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
 from ansible_collections.vpsorg.domains.plugins.module_utils._http import redact, redact_text
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import canonical_name
-from ansible_collections.vpsorg.domains.plugins.module_utils._task import Task, TaskError
-from ansible_collections.vpsorg.domains.plugins.module_utils._time import parse_api_time
+from ansible_collections.vpsorg.domains.plugins.module_utils._task import Operation, TaskError
+from ansible_collections.vpsorg.domains.plugins.module_utils._time import read_creation_date
+from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import (
+    TRANSFER,
+    answer_for_another_id,
+    attempt_mark,
+    diff_entry,
+    paid_note,
+    several_matches,
+)
 
 VPS_REGISTRAR = "VPS.org"
 MIN_AGE_DAYS = 60
@@ -87,13 +95,9 @@ def check_auth_code(value: Any) -> str:
 
 
 def creation_date(domain: Mapping[str, Any]) -> Optional[datetime]:
-    """When the domain was created at the registry: WHOIS `created_date`, else `registration_date`."""
-    whois = domain.get("whois_info")
-    if isinstance(whois, Mapping):
-        created = parse_api_time(whois.get("created_date"))
-        if created is not None:
-            return created
-    return parse_api_time(domain.get("registration_date"))
+    """When the domain was created at the registry: WHOIS `created_date`, else `registration_date` (see
+    `read_creation_date`); None when the API gives none or it cannot be read."""
+    return read_creation_date(domain).moment
 
 
 def transfer_state(domain: Mapping[str, Any]) -> Dict[str, Any]:
@@ -145,12 +149,14 @@ def plan_transfer(
     *,
     restart_failed: bool = False,
     force: bool = False,
+    override_attempt: Optional[str] = None,
     now: Optional[datetime] = None,
 ) -> TransferPlan:
     """Decide from the detail object alone; the order follows the state table of the module's documentation.
 
     A plan to start has passed every check that can be made before the fee is spent, except the auth code,
-    which `check_auth_code` validates before the domain is even read.
+    which `check_auth_code` validates before the domain is even read. An override (`force`, `restart_failed`)
+    applies once: to the attempt `override_attempt` names (see `one_time_override`).
     """
     name = domain.get("domain_name") or "the domain"
     state = transfer_state(domain)
@@ -163,16 +169,23 @@ def plan_transfer(
         return TransferPlan(ACTION_NONE, f"{name} is already registered at {VPS_REGISTRAR}", state)
 
     warnings: List[str] = []
+    if "transfer_status" not in domain or status not in (None, "pending"):
+        # What an override (force, restart_failed) would be decided for: shown, so a person can name it.
+        state["attempt"] = attempt_mark(domain)
     if "transfer_status" not in domain:
         if not force:
             return TransferPlan(
                 ACTION_FAIL,
                 f"cannot tell whether a transfer is under way: the API gives no transfer_status for {name} "
-                "(registrar: {registrar}); check in the VPS.org panel, then set force: true to start one".format(
-                    registrar=domain.get("registrar") or "unknown"
+                "(registrar: {registrar}); check in the VPS.org panel, then set force: true with override_attempt: "
+                "{attempt!r} to start one".format(
+                    registrar=domain.get("registrar") or "unknown", attempt=state["attempt"]
                 ),
                 state,
             )
+        refusal = one_time_override(domain, "force", override_attempt, state)
+        if refusal is not None:
+            return refusal
         warnings.append(f"the API gives no transfer_status for {name}; starting a transfer because force is true")
     elif status == "pending":
         return TransferPlan(ACTION_NONE, f"a transfer of {name} is pending{_dates(domain)}", state)
@@ -182,10 +195,13 @@ def plan_transfer(
         if not restart_failed:
             return TransferPlan(
                 ACTION_FAIL,
-                f"the last transfer of {name} failed{said}; fix the cause, then set restart_failed: true "
-                "to start a new one (each attempt is charged)",
+                f"the last transfer of {name} failed{said}; fix the cause, then set restart_failed: true with "
+                f"override_attempt: {state['attempt']!r} to start a new one (each attempt is charged)",
                 state,
             )
+        refusal = one_time_override(domain, "restart_failed", override_attempt, state)
+        if refusal is not None:
+            return refusal
         warnings.append(f"the last transfer of {name} failed{said}; starting a new one because restart_failed is true")
     elif status == "completed":
         # The transfer is done; the registrar field may lag behind it, or use a name this module does not know.
@@ -200,6 +216,9 @@ def plan_transfer(
                     "to start a new transfer (charged)"
                 ],
             )
+        refusal = one_time_override(domain, "force", override_attempt, state)
+        if refusal is not None:
+            return refusal
         warnings.append(f"a transfer of {name} completed earlier; starting a new one because force is true")
     elif status is not None:
         if not force:
@@ -208,16 +227,73 @@ def plan_transfer(
                 f"unknown transfer_status {status!r} for {name}; set force: true to start a transfer anyway",
                 state,
             )
+        refusal = one_time_override(domain, "force", override_attempt, state)
+        if refusal is not None:
+            return refusal
         warnings.append(f"unknown transfer_status {status!r} for {name}; starting a transfer because force is true")
 
+    created = read_creation_date(domain)
+    if created.unreadable:
+        # The 60-day rule cannot be checked: a fee the registry may refuse is not paid on a guess.
+        problem = (
+            f"the creation date of {name} cannot be read ({created.source}: {created.value!r}), so the "
+            f"{MIN_AGE_DAYS}-day rule cannot be checked"
+        )
+        if not force:
+            return TransferPlan(
+                ACTION_FAIL, f"{problem}; nothing was sent: set force: true to start the transfer anyway", state
+            )
+        warnings.append(f"{problem}; starting a transfer because force is true")
     too_young = _age_problem(domain, now or datetime.now(timezone.utc))
     if too_young:
         return TransferPlan(ACTION_FAIL, too_young, state, warnings)
-    if creation_date(domain) is None:
+    if created.moment is None and not created.unreadable:
         warnings.append(
             f"the creation date of {name} is unknown, so the {MIN_AGE_DAYS}-day rule was not checked before the request"
         )
     return TransferPlan(ACTION_START, f"a transfer of {name} to {VPS_REGISTRAR} will be started", state, warnings)
+
+
+def one_time_override(
+    domain: Mapping[str, Any], option: str, override_attempt: Optional[str], state: Dict[str, Any]
+) -> Optional[TransferPlan]:
+    """None when the override may pay for this attempt; otherwise the plan that reports or fails instead.
+
+    An override is a person's decision about one attempt, named by `override_attempt`: the mark the API shows
+    for the situation decided about (`attempt_mark`: a failed attempt's `transfer_initiated_at`; without a
+    transfer status, the registrar and the domain's last update date). A transfer started after the decision
+    changes the mark, so a repeated run of the unchanged task reports instead of paying again.
+    """
+    name = domain.get("domain_name") or "the domain"
+    mark = attempt_mark(domain)
+    state = dict(state, attempt=mark)
+    if mark is None:
+        return TransferPlan(
+            ACTION_FAIL,
+            f"{option}: the API shows nothing that identifies the current transfer situation of {name} (no "
+            "transfer_initiated_at, no whois_info.updated_date), so the override could not be kept to one attempt; "
+            "start the transfer in the VPS.org panel (nothing was sent)",
+            state,
+        )
+    if override_attempt is None:
+        return TransferPlan(
+            ACTION_FAIL,
+            f"{option}: an override pays for one attempt only: set override_attempt: {mark!r} (the attempt of {name} "
+            f"it is decided for) together with {option}: true; a later run then reports instead of paying again "
+            "(nothing was sent)",
+            state,
+        )
+    if override_attempt.strip() != mark:
+        what = "failed again" if option == "restart_failed" and domain.get("transfer_status") == "failed" else "changed"
+        msg = (
+            f"{option} was given for the attempt {override_attempt!r} of {name}, but the API now shows {mark!r}: the "
+            f"situation has {what} since that decision (a transfer was started after it), so nothing was sent; "
+            f"to pay for another attempt, a person sets override_attempt: {mark!r}"
+        )
+        if what == "failed again":
+            return TransferPlan(ACTION_FAIL, msg, state)
+        return TransferPlan(ACTION_NONE, msg, state, [msg])
+    return None
 
 
 def _age_problem(domain: Mapping[str, Any], now: datetime) -> Optional[str]:
@@ -260,36 +336,10 @@ def transfer_started(before: Mapping[str, Any], after: Mapping[str, Any]) -> boo
         return True
     # A restarted transfer that already failed again, or completed and moved on, shows only in its dates.
     initiated = after.get("transfer_initiated_at")
-    return bool(initiated) and initiated != before.get("transfer_initiated_at")
-
-
-def look_up_outcome(
-    read: Callable[[], Mapping[str, Any]],
-    before: Mapping[str, Any],
-    *,
-    grace: float,
-    interval: float = 2.0,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Optional[Mapping[str, Any]]:
-    """Read the domain until it shows the transfer started or `grace` seconds pass; the detail found, or None.
-
-    `read` may raise; an error while looking is treated as "not seen yet", since the point is to find out.
-    """
-    deadline = clock() + grace
-    delay = min(0.5, interval)
-    while True:
-        try:
-            after = read()
-        except Exception:  # pylint: disable=broad-exception-caught
-            after = None
-        if after is not None and transfer_started(before, after):
-            return after
-        remaining = deadline - clock()
-        if remaining <= 0:
-            return None
-        sleep(min(delay, remaining))
-        delay = min(delay * 2, interval)
+    if initiated:
+        return initiated != before.get("transfer_initiated_at")
+    # Without any transfer field, the domain's last update date is the only trace a transfer leaves.
+    return "transfer_status" not in after and attempt_mark(after) not in (None, attempt_mark(before))
 
 
 def answer_money(answer: Mapping[str, Any]) -> Dict[str, Any]:
@@ -316,11 +366,14 @@ class TransferRequest:
         auto_renew: bool = True,
         restart_failed: bool = False,
         force: bool = False,
+        override_attempt: Optional[str] = None,
         max_cost: Optional[float] = None,
         prices: Optional[Mapping[str, float]] = None,
         secrets: Sequence[str] = (),
     ) -> None:
         self.name = name
+        # The attempt an override (force, restart_failed) is decided for: it pays for that attempt only.
+        self.override_attempt = override_attempt
         self.auth_code = auth_code
         self.auto_renew = auto_renew
         self.restart_failed = restart_failed
@@ -350,14 +403,15 @@ def transfer_request(params: Mapping[str, Any]) -> TransferRequest:
         auto_renew=params["auto_renew"],
         restart_failed=params["restart_failed"],
         force=params["force"],
+        override_attempt=params.get("override_attempt"),
         max_cost=_money.check_budget("max_cost", params["max_cost"]),
         prices=_money.price_table(params["prices"], "prices"),
         secrets=(params["auth_code"],),
     )
 
 
-class TransferTask(Task):
-    """One run of vps_domain_transfer: find the domain, decide, check the budget, send the request at most once.
+class TransferOperation(Operation):
+    """One run of vps_domain_transfer: find the domain, decide, and start the transfer through the write engine.
 
     `run()` returns the result (msg, changed, transfer, domain, diff, warnings) or raises TaskError; nothing it
     returns or raises carries the auth code. ApiError escapes only from the look-up, before anything was sent.
@@ -369,22 +423,24 @@ class TransferTask(Task):
         try:
             result = self._run()
         except TaskError as error:
+            msg, failure = engine.error_result(error, secrets)
             result = dict(error.result)
-            if error.api_error is not None:
-                result["failure"] = error.api_error.to_failure()
+            if failure is not None:
+                result["failure"] = failure
             result.setdefault("changed", False)
-            if self.warnings:
-                result["warnings"] = [redact_text(warning, secrets) for warning in self.warnings]
-            raise TaskError(redact_text(error.msg, secrets), **redact(result, secrets)) from None
+            warnings = [*result.pop("warnings", []), *self.warnings]
+            if warnings:
+                result["warnings"] = [redact_text(warning, secrets) for warning in warnings]
+            raise TaskError(msg, **redact(result, secrets)) from None
         result.setdefault("changed", False)
-        result["warnings"] = self.warnings
+        result["warnings"] = [redact_text(warning, secrets) for warning in self.warnings]
         return redact(result, secrets)
 
     # -- steps ------------------------------------------------------------------------------------------------
     def _find(self) -> Dict[str, Any]:
         name = self.request.name
         try:
-            matches = self.client.find_domains(name)
+            matches = engine.find_everywhere(self.client, name)
         except ApiError as error:
             raise TaskError(f"cannot look {name} up: {error}", error) from None
         if not matches:
@@ -400,15 +456,27 @@ class TransferTask(Task):
             domain = dict(self.client.get_domain(domain_id))
         except ApiError as error:
             raise TaskError(f"cannot read {name}: {error}", error) from None
-        # The list's id is the one the account knows; a detail without one (or another) does not change it.
+        if answer_for_another_id(domain, domain_id):
+            raise TaskError(
+                f"the API answered the detail of {name} (id {domain_id}) with another domain (id {domain.get('id')}); "
+                "nothing was sent"
+            )
+        # The list's id is the one the account knows.
         domain["id"] = domain_id
         domain.setdefault("domain_name", matches[0].get("domain_name"))
         return domain
 
     def _run(self) -> Dict[str, Any]:
         request = self.request
+        name = request.name
         domain = self._find()
-        plan = plan_transfer(domain, restart_failed=request.restart_failed, force=request.force, now=self.now)
+        plan = plan_transfer(
+            domain,
+            restart_failed=request.restart_failed,
+            force=request.force,
+            override_attempt=request.override_attempt,
+            now=self.now,
+        )
         self.warnings.extend(plan.warnings)
         before = _diff_side(domain)
         if plan.action == ACTION_NONE:
@@ -416,99 +484,73 @@ class TransferTask(Task):
                 "msg": plan.reason,
                 "transfer": plan.state,
                 "domain": domain,
-                "diff": {"before": before, "after": before},
+                "diff": diff_entry(name, before, before),
             }
         if plan.action == ACTION_FAIL:
             raise TaskError(plan.reason, transfer=plan.state, domain=domain)
-        estimated = self._check_budget(domain, plan.state)
+        estimated = _money.estimate(name, 1, request.prices)
+        budget = engine.Budget(request.max_cost, "max_cost")
+        try:
+            budget.admit(name, f"the transfer of {name}", estimated)
+        except TaskError as error:
+            raise TaskError(error.msg, transfer=dict(plan.state, estimated_cost=estimated), domain=domain) from None
+        note = paid_note(TRANSFER, estimated)
         if self.check_mode:
             predicted = predicted_transfer(domain)
             predicted["estimated_cost"] = estimated
             return {
-                "msg": f"a transfer of {request.name} to {VPS_REGISTRAR} would be started",
+                "msg": f"a transfer of {name} to {VPS_REGISTRAR} would be started",
                 "changed": True,
                 "transfer": predicted,
                 "domain": dict(domain, transfer_status="pending"),
-                "diff": {"before": before, "after": _diff_side(predicted)},
+                "diff": diff_entry(name, before, _diff_side(predicted), note),
             }
-        return self._start(domain, before)
-
-    def _check_budget(self, domain: Dict[str, Any], state: Dict[str, Any]) -> Optional[float]:
-        """The estimated fee (1 year at the TLD's price); TaskError before any request when it breaks max_cost."""
-        name = self.request.name
-        estimated = _money.estimate(name, 1, self.request.prices)
-        limit = self.request.max_cost
-        if limit is None:
-            return estimated
-        result = {"transfer": dict(state, estimated_cost=estimated), "domain": domain}
-        if estimated is None:
-            raise TaskError(
-                f"the transfer fee of {name} is unknown (no price for .{_money.tld_of(name)} in the price table), "
-                f"so it cannot be checked against max_cost ({_money.usd(limit)}); add the TLD under prices, or "
-                "leave max_cost unset (nothing was sent)",
-                **result,
-            )
-        if estimated > limit:
-            raise TaskError(
-                f"the transfer of {name} is estimated at {_money.usd(estimated)}, more than max_cost "
-                f"({_money.usd(limit)}); nothing was sent",
-                **result,
-            )
-        return estimated
-
-    def _start(self, domain: Dict[str, Any], before: Dict[str, Any]) -> Dict[str, Any]:
-        name = self.request.name
         try:
-            answer = self.client.start_transfer(domain["id"], self.request.auth_code, self.request.auto_renew)
-        except OutcomeUnknown as error:
-            return self._after_lost_answer(domain, before, error)
+            outcome = engine.start_transfer(
+                self.client,
+                domain,
+                request.auth_code,
+                request.auto_renew,
+                started=transfer_started,
+                estimate=estimated,
+                budget=budget,
+                grace_seconds=self.grace_seconds,
+                sleep=self.sleep,
+                clock=self.clock,
+            )
+        except TaskError as error:
+            error.result.setdefault("transfer", transfer_state(domain))
+            error.result.setdefault("domain", domain)
+            raise
         except ApiError as error:
             return self._after_refusal(domain, error)
-        answer = answer_money(answer or {})
-        answer.setdefault("id", domain["id"])
-        answer.setdefault("domain_name", domain.get("domain_name"))
-        merged = dict(domain)
-        merged.update(
-            (key, value)
-            for key, value in answer.items()
-            if key.startswith("transfer_") or key == "estimated_completion"
-        )
-        return {
-            "msg": f"a transfer of {name} to {VPS_REGISTRAR} was started",
-            "changed": True,
-            "transfer": answer,
-            "domain": merged,
-            "diff": {"before": before, "after": _diff_side(merged)},
-        }
-
-    def _read(self, domain_id: Any) -> Dict[str, Any]:
-        return self.client.get_domain(domain_id)
-
-    def _after_lost_answer(self, domain: Dict[str, Any], before: Dict[str, Any], error: ApiError) -> Dict[str, Any]:
-        """The request may or may not have started a transfer: look, and never send it again."""
-        name = self.request.name
-        found = look_up_outcome(
-            lambda: self._read(domain["id"]), domain, grace=self.grace_seconds, sleep=self.sleep, clock=self.clock
-        )
-        if found is None:
-            raise TaskError(
-                f"outcome unknown: check the account before running again (the transfer request for {name} "
-                f"got no usable answer, and no transfer showed up within {self.grace_seconds:g} seconds): {error}",
-                error,
-                transfer=transfer_state(domain),
-                domain=domain,
+        self.warnings.extend(outcome.warnings)
+        if outcome.answer is not None:
+            transfer = answer_money(outcome.answer)
+            transfer.setdefault("id", domain["id"])
+            transfer.setdefault("domain_name", domain.get("domain_name"))
+            merged = dict(domain)
+            merged.update(
+                (key, value)
+                for key, value in transfer.items()
+                if key.startswith("transfer_") or key == "estimated_completion"
             )
-        self.warnings.append(
-            f"the answer to the transfer request for {name} was lost ({error}); "
-            "the transfer state returned was read back from the domain"
-        )
-        found = dict(found, id=domain["id"])
+        else:
+            merged = dict(outcome.found or {}, id=domain["id"])
+            transfer = transfer_state(merged)
+        transfer["estimated_cost"] = estimated
+        # What the transfer cost: the API's charge when it says, else the table's estimate (cost_source says which).
+        transfer["cost"] = outcome.charged if outcome.charged is not None else estimated
+        transfer["cost_source"] = "api" if outcome.charged is not None else "estimate"
+        if outcome.cost_note:
+            transfer["cost_note"] = outcome.cost_note
+            self.warnings.append(outcome.cost_note)
         return {
             "msg": f"a transfer of {name} to {VPS_REGISTRAR} was started",
             "changed": True,
-            "transfer": transfer_state(found),
-            "domain": found,
-            "diff": {"before": before, "after": _diff_side(found)},
+            "transfer": transfer,
+            "domain": merged,
+            "diff": diff_entry(name, before, _diff_side(merged), note),
         }
 
     def _after_refusal(self, domain: Dict[str, Any], error: ApiError) -> Dict[str, Any]:
@@ -516,10 +558,10 @@ class TransferTask(Task):
         name = self.request.name
         if error.status in (400, 409):
             try:
-                now: Optional[Dict[str, Any]] = self._read(domain["id"])
+                now: Optional[Dict[str, Any]] = self.client.get_domain(domain["id"])
             except ApiError:
                 now = None
-            if now is not None and transfer_started(domain, now):
+            if now is not None and not answer_for_another_id(now, domain["id"]) and transfer_started(domain, now):
                 now = dict(now, id=domain["id"])
                 return {
                     "msg": f"a transfer of {name} was started meanwhile by another run; "

@@ -18,10 +18,23 @@ description:
   - A domain is found by its name. Names are compared in canonical form (lower case, no trailing dot,
     internationalised names as punycode), so V(Bücher.example) and V(xn--bcher-kva.example) are the same
     domain. When one name matches several domains in the account, the task fails and lists their ids.
-  - Registering a domain costs money. The registration request is sent at most once per run; when its
-    outcome is unclear (a timeout, a dropped connection, a server error) the module looks the name up in
-    the account for a grace period (twice O(api_timeout), at least 10 and at most 120 seconds) and reports
-    what it finds instead of sending it again.
+  - Registering a domain costs money. It is registered only when the name is proven absent from the account,
+    compared in canonical form (Unicode NFC, IDNA, lower case, no trailing dot) with the results of the searches
+    for its ASCII and its Unicode form and, when both find nothing, with the whole account list.
+  - The registration request is sent again in the same run only when the connection was refused, or it was
+    answered 429 and a look-up afterwards shows it did not take effect. When its outcome is unclear (a
+    timeout, a dropped connection, a server error, a cut-off body) the module looks the name up in the account
+    for a grace period (twice O(api_timeout), at least 10 and at most 120 seconds) and reports what it finds
+    instead of sending it again.
+  - "Answers are checked: a 2xx answer to the registration that names another domain, says C(status: failed) or
+    is an error message (C(detail), C(success: false)) fails the task, quoting the answer and saying whether a
+    look-up shows the domain registered. An update answer that shows a requested setting unchanged gives a
+    warning naming it; an answer about another id fails the task and is never merged into RV(domain)."
+  - "Settings are read leniently: booleans as V(true), V(\"true\") or V(1), nameservers as a list or a
+    comma-separated string; a setting missing from the list object is read from the domain's details before
+    anything is written, so a run with nothing to change sends no update."
+  - With O(state=absent) and O(auto_renew=false), the domain is removed only after auto-renew was seen off
+    (in the update's answer or the details read after it).
   - A run with nothing to change sends a single request (the name lookup) when the lookup fits on one page.
 author:
   - vpsorg.domains maintainers (@vpsorg)
@@ -33,7 +46,8 @@ attributes:
       sending any change.
     support: full
   diff_mode:
-    description: Returns the domain's settings before and after the change.
+    description: Returns the domain's settings before and after the change, with headers naming the domain;
+      a registration's header shows its estimated cost.
     support: full
 options:
   name:
@@ -271,6 +285,11 @@ registration:
           afterwards.
       type: float
       sample: 25.98
+    cost_note:
+      description: Set when the API charged more than the estimate by more than a cent, saying both amounts.
+      type: str
+      returned: when the charge exceeds the estimate
+      version_added: 0.3.0
     message:
       description: The API's message about the registration.
       type: str
@@ -304,7 +323,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
     settings_argument_spec,
     task_options,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import DomainTask, domain_request
+from ansible_collections.vpsorg.domains.plugins.module_utils._domain import DomainOperation, domain_request
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True, "aliases": ["domain_name"]},
@@ -324,7 +343,7 @@ def main() -> None:
 
     def task() -> dict:
         request = domain_request(module.params)
-        return DomainTask(create_client(module), request, **task_options(module)).run()
+        return DomainOperation(create_client(module), request, **task_options(module)).run()
 
     run_module(module, task)
 

@@ -20,10 +20,21 @@ description:
     When the last transfer completed (C(transfer_status) V(completed)), nothing is done either; a warning says so
     when the API still names another registrar.
     When a transfer is pending, nothing is done and its state and dates are returned.
-    When the last transfer failed, the task fails with the reason unless O(restart_failed=true).
+    When the last transfer failed, the task fails with the reason unless O(restart_failed=true) (with
+    O(override_attempt)).
     When no transfer was ever started, the module checks what it can before the fee is spent and starts one.
-    When the API gives no C(transfer_status) at all, the task fails unless O(force=true), because it cannot tell
-    whether a transfer is already under way.
+    When the API gives no C(transfer_status) at all, the task fails unless O(force=true) (with
+    O(override_attempt)), because it cannot tell whether a transfer is already under way.
+  - "Overrides are one-time: O(force) and O(restart_failed) pay for the one attempt a person decided about, named by
+    O(override_attempt). The message that refuses without an override quotes the value to set: a failed
+    attempt's C(transfer_initiated_at), or, when the API gives no transfer status, the registrar and the domain's
+    last update date. A transfer started after that decision changes what the API shows, so a repeated run of the
+    unchanged task reports instead of paying again; a transfer that failed again needs a new O(override_attempt)."
+  - "Paid-write rules: the transfer request is sent again in the same run only when the connection was refused, or
+    it was answered 429 and a look-up afterwards shows no transfer started. Any other unclear answer (timeout,
+    reset, 5xx, cut-off body) is looked up for a grace period and never re-sent. A 2xx answer naming another
+    domain or id, saying C(transfer_status) V(failed), or shaped as an error (C(detail), C(success) V(false)) fails
+    the task, quoted with secrets masked, saying whether a charge may have happened."
   - A transfer costs the transfer fee of the domain's top-level domain (it includes a one-year renewal) and
     typically completes within 5 to 7 days, after the current registrar approves it. O(max_cost) caps what
     one transfer may cost.
@@ -83,6 +94,15 @@ options:
         fee is spent.
     type: bool
     default: false
+  override_attempt:
+    description:
+      - The attempt an override (O(force), O(restart_failed)) is decided for, as the module's refusal message
+        quotes it (for a failed transfer, its C(transfer_initiated_at)).
+      - Required with O(force=true) or O(restart_failed=true) when the override is needed; when the API shows
+        another attempt than this one, nothing is paid and the run reports (a transfer that failed again fails,
+        asking for a new decision).
+    type: str
+    version_added: 0.3.0
   max_cost:
     description:
       - The most the transfer fee may be, in USD. The fee is estimated before anything is sent, as one year at the
@@ -132,11 +152,14 @@ EXAMPLES = r"""
   loop_control:
     label: "{{ item }}"
 
-- name: Try again after a failed transfer (charged again)
+- name: Try again after a failed transfer (charged again, once for the attempt named)
   vpsorg.domains.vps_domain_transfer:
     name: transfer-me.org
     auth_code: "{{ transfer_codes['transfer-me.org'] }}"
     restart_failed: true
+    # The failed attempt's transfer_initiated_at, as the refusal message quotes it; a later failure of the
+    # restarted transfer needs a new value, so a nightly job never buys the transfer twice.
+    override_attempt: "2026-01-16T16:30:00Z"
 
 - name: Report the state of a transfer without starting one
   vpsorg.domains.vps_domain_transfer:
@@ -215,6 +238,30 @@ transfer:
       returned: when the API reports it
       type: float
       sample: 13.99
+    cost:
+      description:
+        - What the transfer started by this run costs, in USD - the API's charge when its answer says
+          (C(cost_source) V(api)), else the table's estimate (C(cost_source) V(estimate)).
+      returned: when a transfer was started
+      type: float
+      sample: 13.99
+      version_added: 0.3.0
+    cost_source:
+      description: Where C(cost) comes from, V(api) or V(estimate).
+      returned: when a transfer was started
+      type: str
+      sample: api
+      version_added: 0.3.0
+    cost_note:
+      description: Set when the API charged more than the estimate by more than a cent, saying both amounts.
+      returned: when the charge exceeds the estimate
+      type: str
+      version_added: 0.3.0
+    attempt:
+      description: What identifies the attempt an override would apply to (the value for O(override_attempt)).
+      returned: when an override was needed or refused
+      type: str
+      version_added: 0.3.0
     next_steps:
       description: What to do next for the transfer to complete, from the API.
       returned: when a transfer was started
@@ -289,7 +336,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
     run_module,
     task_options,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import TransferTask, transfer_request
+from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import TransferOperation, transfer_request
 
 ARGUMENT_SPEC: Dict[str, Any] = {
     "name": {"type": "str", "required": True, "aliases": ["domain_name"]},
@@ -297,6 +344,7 @@ ARGUMENT_SPEC: Dict[str, Any] = {
     "auto_renew": {"type": "bool", "default": True},
     "restart_failed": {"type": "bool", "default": False},
     "force": {"type": "bool", "default": False},
+    "override_attempt": {"type": "str"},
     "max_cost": {"type": "float"},
     "prices": {"type": "dict"},
 }
@@ -309,7 +357,7 @@ def main() -> None:
         request = transfer_request(module.params)
         # Ansible masks the value as given; the trimmed value that is sent is masked as well.
         module.no_log_values.add(request.auth_code)
-        return TransferTask(create_client(module), request, **task_options(module)).run()
+        return TransferOperation(create_client(module), request, **task_options(module)).run()
 
     run_module(module, task)
 

@@ -12,10 +12,17 @@ version_added: 0.1.0
 description:
   - Keeps the settings (auto-renew, WHOIS privacy, transfer lock, nameservers) of many domains of a VPS.org
     account in line with one policy, and reports drift, missing domains and domains that expire soon.
-  - Reads the account once (every page of the domain list) and sends no other read. Then it plans every
+  - Reads the account once (every page of the domain list); a domain whose list object lacks a setting the
+    policy sets (or shows it in a form that cannot be read) has its details read before anything is written.
+    Settings are read leniently (booleans as V(true), V(\"true\") or V(1), nameservers as a list or a
+    comma-separated string), so a run with nothing to change sends no update. Then it plans every
     domain, and sends one update per drifted domain carrying only the settings that differ. The updates are
     sent from a bounded pool of O(concurrency) requests in flight; when the API rate-limits a request
     (HTTP 429 with C(Retry-After)), the whole pool pauses.
+  - One canonical name held by several ids is refused, listed or not - none of the ids is written, the change
+    is V(refuse) with its RV(changes[].ids), and RV(findings) reports C(duplicate_name).
+  - Registrations go through the collection's one write path, as in M(vpsorg.domains.vps_domain) -
+    looked up before any re-send, answers checked, the API's C(total_cost) added up against O(max_spend).
   - Only the settings given are compared; a setting left out (or V(null)) keeps each domain's current value.
     Per-domain overrides in O(domains) win over O(settings).
   - A write that fails for one domain does not stop the others. The task fails at the end when any domain
@@ -302,8 +309,16 @@ changes:
       description: The domain's id; V(null) for a registration not (yet) done.
       type: int
     action:
-      description: V(update), V(register), or V(none) for a name that could not be planned (see RV(changes[].error)).
+      description:
+        - V(update), V(register), or V(refuse) for a name several ids hold (none of them is written; see
+          RV(changes[].error) and RV(changes[].ids)).
       type: str
+    ids:
+      description: For V(refuse), the ids that hold the name, each once, lowest first.
+      type: list
+      elements: raw
+      returned: when several ids hold the name
+      version_added: 0.3.0
     before:
       description: The value of each changed setting before the change.
       type: dict
@@ -379,7 +394,7 @@ findings:
     - C(expired) (the expiration date has passed, whatever the status), C(expiring_without_auto_renew) (within
       O(expiry_warning_days), auto-renew off), C(unlocked), C(privacy_off), C(pending_transfer_stuck) (a transfer
       pending for more than 14 days), C(expiry_unknown) (the expiration date cannot be read; a warning names the
-      domain).
+      domain), C(duplicate_name) (several ids hold the name; none of them was written; the finding has C(ids)).
   returned: always
   type: list
   elements: dict
@@ -392,7 +407,14 @@ findings:
     condition:
       description: What was found.
       type: str
-      choices: [expired, expiring_without_auto_renew, unlocked, privacy_off, pending_transfer_stuck, expiry_unknown]
+      choices:
+        - expired
+        - expiring_without_auto_renew
+        - unlocked
+        - privacy_off
+        - pending_transfer_stuck
+        - expiry_unknown
+        - duplicate_name
     detail:
       description: The finding in words, with the dates it is based on.
       type: str
@@ -456,7 +478,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._base import (
 )
 from ansible_collections.vpsorg.domains.plugins.module_utils._portfolio import (
     STATUSES,
-    PortfolioTask,
+    PortfolioOperation,
     portfolio_request,
 )
 
@@ -485,7 +507,7 @@ def main() -> None:
         request = portfolio_request(module.params)
         # One connection per worker, so the pool never waits for a free connection.
         client = create_client(module, pool_size=request.concurrency)
-        return PortfolioTask(client, request, **task_options(module)).run()
+        return PortfolioOperation(client, request, **task_options(module)).run()
 
     run_module(module, task)
 

@@ -148,7 +148,9 @@ def test_a_run_that_reaches_its_budget_stops_and_charged_exactly_what_it_reports
     ]
     failed = [c for c in result["changes"] if c["error"]]
     assert [c["name"] for c in failed] == ["budget-c.com"]
-    assert failed[0]["error"].startswith("not registered: its estimated 5.00 USD on top of the 25.98 USD")
+    assert failed[0]["error"].startswith(
+        "max_spend: registering budget-c.com is estimated at 5.00 USD on top of the 25.98 USD this run spent already"
+    )
     assert result["summary"]["changed"] == 2
 
 

@@ -31,6 +31,10 @@ def search(name: str) -> tuple:
     return ("GET", DOMAINS_PATH, {"search": name}, None)
 
 
+# The whole account list, read when the searches find nothing, before anything is paid (proven absent).
+LIST_ALL = ("GET", DOMAINS_PATH, {}, None)
+
+
 def writes(sandbox) -> List[tuple]:
     return [entry for entry in requests(sandbox) if entry[0] != "GET"]
 
@@ -79,8 +83,9 @@ def test_check_change_rerun_update(run_playbook, sandbox):
     check = run.result("Check")
     assert run.status("Check") == "changed"
     assert check["domain"]["locked"] is False
-    assert check["diff"]["before"]["locked"] is True
-    assert check["diff"]["after"]["locked"] is False
+    assert "locked: true\n" in check["diff"]["before"]
+    assert "locked: false\n" in check["diff"]["after"]
+    assert check["diff"]["before_header"] == check["diff"]["after_header"] == "example-shop.com"
 
     change = run.result("Change")
     assert run.status("Change") == "changed"
@@ -98,7 +103,7 @@ def test_check_change_rerun_update(run_playbook, sandbox):
     update = run.result("Update")
     assert run.status("Update") == "changed"
     assert update["domain"]["nameservers"] == ["ns1.a.example", "ns2.a.example"]
-    assert update["diff"]["before"]["nameservers"] == ["ns1.vps.org", "ns2.vps.org"]
+    assert "nameservers:\n  - ns1.vps.org\n  - ns2.vps.org\n" in update["diff"]["before"]
 
     # Check mode wrote nothing, the change sent one PUT with the changed field only, a run without change
     # sent exactly one request, and the update sent only the nameservers.
@@ -140,6 +145,7 @@ def test_whole_playbook_in_check_mode_writes_nothing(run_playbook, sandbox):
 
 
 # -- registration -------------------------------------------------------------------------------------------
+@pytest.mark.api_shape
 def test_registration_needs_allow_registration(run_playbook, sandbox):
     run = run_playbook(
         [
@@ -163,9 +169,11 @@ def test_registration_needs_allow_registration(run_playbook, sandbox):
     assert check["domain"]["id"] is None
     assert check["domain"]["status"] == "pending"
     assert check["domain"]["nameservers"] == ["a.ns.example", "b.ns.example"]
-    assert check["diff"]["before"] == {}
-    assert check["diff"]["after"]["domain_name"] == "fresh-shop.com"
-    assert requests(sandbox) == [search("fresh-shop.com")] * 3
+    # The diff names the domain and the estimated cost of the registration it would pay for.
+    assert check["diff"]["before"] == ""
+    assert check["diff"]["after_header"] == "fresh-shop.com (registration, estimated 12.99 USD)"
+    assert "domain_name: fresh-shop.com\n" in check["diff"]["after"]
+    assert requests(sandbox) == [search("fresh-shop.com"), LIST_ALL] * 3
     assert sandbox.ledger() == []
 
 
@@ -195,11 +203,11 @@ def test_registration_wait_then_nothing_to_change(run_playbook, sandbox):
     assert "registration" not in run.result("Again")
 
     journal = requests(sandbox)
-    assert journal[0] == search("fresh-shop.com")
-    assert journal[1] == ("POST", DOMAINS_PATH, {}, {"domain_name": "fresh-shop.com", "years": 2})
+    assert journal[:2] == [search("fresh-shop.com"), LIST_ALL]
+    assert journal[2] == ("POST", DOMAINS_PATH, {}, {"domain_name": "fresh-shop.com", "years": 2})
     # The registration locks the domain; the task asked for it unlocked, so one update follows.
-    assert journal[2] == ("PUT", f"{DOMAINS_PATH}{new_id}/", {}, {"locked": False})
-    polls = journal[3:-1]
+    assert journal[3] == ("PUT", f"{DOMAINS_PATH}{new_id}/", {}, {"locked": False})
+    polls = journal[4:-1]
     assert polls
     assert all(entry == ("GET", f"{DOMAINS_PATH}{new_id}/", {}, None) for entry in polls)
     assert journal[-1] == search("fresh-shop.com")
@@ -273,8 +281,10 @@ def test_taken_name_fails_with_the_transfer_hint(run_playbook, sandbox):
     # One POST, then one lookup that did not find it in the account; never a second POST.
     assert requests(sandbox) == [
         search("google.com"),
+        LIST_ALL,
         ("POST", DOMAINS_PATH, {}, {"domain_name": "google.com"}),
         search("google.com"),
+        LIST_ALL,
     ]
     assert sandbox.ledger() == []
 
@@ -289,7 +299,7 @@ def test_insufficient_balance(run_playbook, sandbox):
     assert "402" in result["msg"] or "balance" in result["msg"].lower()
     assert result["failure"]["status"] == 402
     assert result["failure"]["method"] == "POST"
-    assert [e["method"] for e in sandbox.journal()] == ["GET", "POST"]
+    assert [e["method"] for e in sandbox.journal()] == ["GET", "GET", "POST"]
     assert sandbox.ledger() == []
 
 
@@ -338,7 +348,7 @@ def test_failed_follow_up_update_after_registration_fails_as_changed(run_playboo
     assert result["registration"]["total_cost"] == 12.99
     assert result["domain"]["domain_name"] == "fresh-shop.com"
     assert result["failure"]["status"] == 400
-    assert [e["method"] for e in sandbox.journal()] == ["GET", "POST", "PUT"]
+    assert [e["method"] for e in sandbox.journal()] == ["GET", "GET", "POST", "PUT"]
 
 
 def test_several_ids_for_one_name(run_playbook, sandbox):
@@ -392,8 +402,9 @@ def test_absent_rules(run_playbook, sandbox):
     assert run.status("Turn auto-renew off, then remove") == "changed"
     assert labs_result["domain"]["auto_renew"] is False
     assert labs_result["domain"]["id"] == labs
-    assert labs_result["diff"]["after"] == {}
-    assert labs_result["diff"]["before"]["auto_renew"] is True
+    assert labs_result["diff"]["after"] == ""
+    assert "auto_renew: true\n" in labs_result["diff"]["before"]
+    assert labs_result["diff"]["after_header"].endswith("(removed from the account)")
     assert run.status("Remove while it keeps renewing") == "changed"
     assert run.status("Auto-renew already off") == "changed"
     not_there = run.result("Not in the account")

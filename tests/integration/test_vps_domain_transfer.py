@@ -131,9 +131,12 @@ def test_start_once_then_rerun_is_a_noop(sandbox, run_playbook):
     assert "Approve transfer with current registrar" in transfer["next_steps"]
     assert result["domain"]["transfer_status"] == "pending"
     assert result["domain"]["registrar"] == OTHER_REGISTRAR
+    # One diff style: headers naming the domain and the estimated cost, YAML sides.
     assert result["diff"] == {
-        "before": {"domain_name": DEMO_NAME, "registrar": OTHER_REGISTRAR, "transfer_status": None},
-        "after": {"domain_name": DEMO_NAME, "registrar": OTHER_REGISTRAR, "transfer_status": "pending"},
+        "before_header": DEMO_NAME,
+        "after_header": f"{DEMO_NAME} (transfer, estimated 13.99 USD)",
+        "before": f"domain_name: {DEMO_NAME}\nregistrar: {OTHER_REGISTRAR}\ntransfer_status: null\n",
+        "after": f"domain_name: {DEMO_NAME}\nregistrar: {OTHER_REGISTRAR}\ntransfer_status: pending\n",
     }
     assert "auth_code" not in result["domain"]
     assert result["invocation"]["module_args"]["auth_code"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
@@ -233,7 +236,13 @@ def test_failed_fails_with_the_reason_then_restart_failed_starts_again(sandbox, 
     assert writes(sandbox) == []
     assert fees(sandbox) == []
 
-    restarted = run_playbook([transfer_task(restart_failed=True)])
+    # restart_failed pays for the one failed attempt a person decided about, named by override_attempt.
+    attempt = detail(sandbox, DEMO_NAME)["transfer_initiated_at"]
+    asked = run_playbook([transfer_task(restart_failed=True)])
+    assert asked.status(TASK) == "failed"
+    assert f"override_attempt: {attempt!r}" in asked.result(TASK)["msg"]
+    assert transfer_posts(sandbox) == []
+    restarted = run_playbook([transfer_task(restart_failed=True, override_attempt=attempt)])
     result = restarted.result(TASK)
     assert restarted.status(TASK) == "changed", result
     assert result["transfer"]["transfer_status"] == "pending"
@@ -267,7 +276,8 @@ def test_no_transfer_status_fails_then_force_starts(sandbox, run_playbook):
     assert "transfer_status" not in result["transfer"]
     assert writes(sandbox) == []
 
-    forced = run_playbook([transfer_task(force=True)])
+    attempt = result["transfer"]["attempt"]
+    forced = run_playbook([transfer_task(force=True, override_attempt=attempt)])
     result = forced.result(TASK)
     assert forced.status(TASK) == "changed", result
     assert result["transfer"]["transfer_status"] == "pending"  # the transfer request's own answer
@@ -275,13 +285,12 @@ def test_no_transfer_status_fails_then_force_starts(sandbox, run_playbook):
     assert len(transfer_posts(sandbox)) == 1
     assert len(fees(sandbox)) == 1
 
-    # A hidden pending transfer: forcing again is refused by the API and charges nothing.
-    again = run_playbook([transfer_task(force=True)])
+    # The same task again (a nightly job): the override was for the state before that transfer: no POST at all.
+    again = run_playbook([transfer_task(force=True, override_attempt=attempt)])
     result = again.result(TASK)
-    assert again.status(TASK) == "failed"
-    assert "already pending" in result["msg"]
-    assert result["failure"]["status"] == 400
-    assert len(transfer_posts(sandbox)) == 2
+    assert again.status(TASK) == "ok", result
+    assert "nothing was sent" in result["msg"]
+    assert len(transfer_posts(sandbox)) == 1
     assert len(fees(sandbox)) == 1
 
 
@@ -310,7 +319,8 @@ def test_not_in_the_account_fails_before_any_write(sandbox, run_playbook):
     assert run.status(TASK) == "failed"
     assert result["msg"].startswith("taken-elsewhere.com is not in the account; add it in the VPS.org panel first")
     assert "transfer" not in result
-    assert [(e["method"], e["path"]) for e in sandbox.journal()] == [("GET", "/api/v1/domains/")]
+    # The search, then the whole list (a name stored in another form is found there): nothing else.
+    assert [(e["method"], e["path"]) for e in sandbox.journal()] == [("GET", "/api/v1/domains/")] * 2
 
 
 @pytest.mark.api_shape
@@ -407,6 +417,7 @@ def test_an_api_error_echoing_the_code_is_masked(sandbox, run_playbook):
 # -- check mode ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.api_shape
 def test_check_mode_predicts_without_posting(sandbox, run_playbook):
     run = run_playbook([transfer_task()], check=True, diff=True)
     result = run.result(TASK)
@@ -414,12 +425,16 @@ def test_check_mode_predicts_without_posting(sandbox, run_playbook):
     assert result["msg"] == "a transfer of transfer-me.org to VPS.org would be started"
     assert result["transfer"]["transfer_status"] == "pending"
     assert result["transfer"]["transfer_initiated_at"] is None
+    # One diff style: headers naming the domain and the estimated cost, YAML sides.
     assert result["diff"] == {
-        "before": {"domain_name": DEMO_NAME, "registrar": OTHER_REGISTRAR, "transfer_status": None},
-        "after": {"domain_name": DEMO_NAME, "registrar": OTHER_REGISTRAR, "transfer_status": "pending"},
+        "before_header": DEMO_NAME,
+        "after_header": f"{DEMO_NAME} (transfer, estimated 13.99 USD)",
+        "before": f"domain_name: {DEMO_NAME}\nregistrar: {OTHER_REGISTRAR}\ntransfer_status: null\n",
+        "after": f"domain_name: {DEMO_NAME}\nregistrar: {OTHER_REGISTRAR}\ntransfer_status: pending\n",
     }
     # The diff is shown.
-    assert '-    "transfer_status": null' in run.stdout and '+    "transfer_status": "pending"' in run.stdout
+    assert "-transfer_status: null" in run.stdout and "+transfer_status: pending" in run.stdout
+    assert "transfer-me.org (transfer, estimated 13.99 USD)" in run.stdout
     assert writes(sandbox) == []
     assert fees(sandbox) == []
     assert detail(sandbox, DEMO_NAME)["transfer_status"] is None
@@ -477,7 +492,7 @@ def test_answer_lost_after_commit_is_found_and_not_resent(sandbox, run_playbook,
     assert result["msg"] == "a transfer of transfer-me.org to VPS.org was started"
     assert result["transfer"]["transfer_status"] == "pending"
     assert result["transfer"]["transfer_initiated_at"]
-    assert any("was lost" in warning for warning in result.get("warnings", []))
+    assert any("it was not sent again" in warning for warning in result.get("warnings", []))
     [post] = transfer_posts(sandbox)
     assert post["fault"] == kind
     assert len(fees(sandbox)) == 1
@@ -716,7 +731,8 @@ def test_over_budget_refuses_before_the_request(sandbox, run_playbook, check):
     result = run.result(TASK)
     assert run.status(TASK) == "failed", result
     assert result["msg"] == (
-        "the transfer of transfer-me.org is estimated at 13.99 USD, more than max_cost (13.98 USD); nothing was sent"
+        "max_cost: the transfer of transfer-me.org is estimated at 13.99 USD, more than max_cost 13.98 USD; "
+        "nothing was sent"
     )
     assert result["transfer"]["estimated_cost"] == 13.99
     assert transfer_posts(sandbox) == []
@@ -732,7 +748,7 @@ def test_an_unknown_price_with_a_budget_refuses_before_the_request(sandbox, run_
     run = run_playbook([transfer_task("unpriced.zz", "EPP-ZZ-123456", max_cost=1000)])
     result = run.result(TASK)
     assert run.status(TASK) == "failed", result
-    assert result["msg"].startswith("the transfer fee of unpriced.zz is unknown (no price for .zz in the price table)")
+    assert result["msg"].startswith("max_cost: the price of unpriced.zz is unknown (no price for its TLD")
     assert "1,000.00 USD" in result["msg"]
     assert writes(sandbox) == []
     assert fees(sandbox) == []

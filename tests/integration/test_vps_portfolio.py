@@ -304,6 +304,7 @@ def test_missing_names_are_registered_when_asked(run_playbook, sandbox):
     assert len(sandbox.ledger()) == 1
 
 
+@pytest.mark.api_shape
 def test_check_mode_predicts_a_registration_without_spending(run_playbook, sandbox):
     task = portfolio_task(settings={"locked": True}, domains=[{"name": "brand-new-shop.com"}], register_missing=True)
     run = run_playbook([task], check=True, diff=True)
@@ -313,7 +314,9 @@ def test_check_mode_predicts_a_registration_without_spending(run_playbook, sandb
     assert result["summary"]["missing"] == 1
     planned = change(result, "brand-new-shop.com")
     assert (planned["action"], planned["id"], planned["after"]) == ("register", None, {"locked": True})
-    assert [diff["after_header"] for diff in result["diff"]] == ["brand-new-shop.com (registered)"]
+    assert [diff["after_header"] for diff in result["diff"]] == [
+        "brand-new-shop.com (registration, estimated 12.99 USD)"
+    ]
     assert writes(sandbox.journal()) == []
     assert sandbox.ledger() == []
 

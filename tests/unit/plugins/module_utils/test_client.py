@@ -597,7 +597,8 @@ OUTCOMES = {
 }
 # What happens after each outcome: per idempotent method, and for POST (registration and transfer cost money).
 DECISIONS = {
-    "429": (RETRIED, RETRIED),
+    # A POST answered 429 is not re-sent by the client: the write engine looks it up first (charge-then-429).
+    "429": (RETRIED, FAILED),
     "502": (RETRIED, UNKNOWN),
     "503": (RETRIED, UNKNOWN),
     "504": (RETRIED, UNKNOWN),

@@ -7,7 +7,11 @@ from datetime import datetime, timezone
 
 import pytest
 from ansible_collections.vpsorg.domains.plugins.module_utils import _domain as dom
+from ansible_collections.vpsorg.domains.plugins.module_utils import _engine as engine
+from ansible_collections.vpsorg.domains.plugins.module_utils import _write_rules as rules
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown
+from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import yaml_text
+from ansible_collections.vpsorg.domains.tests.unit.paid_posts import PaidPosts
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -59,7 +63,7 @@ class FakeClock:
         self.now += seconds
 
 
-class FakeClient:
+class FakeClient(PaidPosts):
     """Stands in for ApiClient: answers from scripted values and records every call in order."""
 
     def __init__(self, domains=None, *, register=None, lookups=None, details=None, update_error=None):
@@ -80,6 +84,10 @@ class FakeClient:
         if self.lookups:
             return self._answer(self.lookups.pop(0))
         return [domain for domain in self.domains if domain["domain_name"] == name]
+
+    def list_domains(self, **_options):
+        self.calls.append(("list_domains",))
+        return list(self.domains)
 
     def get_domain(self, domain_id):
         self.calls.append(("get_domain", domain_id))
@@ -204,10 +212,21 @@ def test_a_setting_the_api_did_not_return_is_set():
     assert plan.changes == {"locked": (None, False)}
 
 
-def test_a_non_boolean_from_the_api_is_not_taken_for_a_boolean():
-    # `1 == True` in Python; a setting is only equal when it is the same boolean.
-    plan = dom.plan_update(listed(auto_renew=1), dom.desired_settings(auto_renew=True))
+@pytest.mark.parametrize("stored", [True, "true", "True", 1, "1", "yes"])
+def test_settings_are_read_leniently_so_a_no_op_stays_a_no_op(stored):
+    plan = dom.plan_update(listed(auto_renew=stored), dom.desired_settings(auto_renew=True))
+    assert plan.body == {}
+
+
+@pytest.mark.parametrize("stored", [None, "maybe", 2, [True]])
+def test_an_unreadable_boolean_from_the_api_is_set(stored):
+    plan = dom.plan_update(listed(auto_renew=stored), dom.desired_settings(auto_renew=True))
     assert plan.body == {"auto_renew": True}
+
+
+def test_nameservers_as_a_comma_separated_string_are_read_as_a_list():
+    current = listed(nameservers="NS2.vps.org., ns1.vps.org")
+    assert dom.plan_update(current, dom.desired_settings(nameservers=["ns1.vps.org", "ns2.vps.org"])).body == {}
 
 
 def test_diff_shows_the_managed_settings_before_and_after():
@@ -293,11 +312,13 @@ def test_several_ids_for_one_name_fail_listing_the_ids():
     assert "example-shop.com matches several domains in the account (ids 101, 230)" in caught.value.msg
 
 
-# -- register_domain_safely -------------------------------------------------------------------------------------
+# -- the engine's registration path --------------------------------------------------------------------------
 def register(client, clock=None, grace=30):
     clock = clock or FakeClock()
     body = {"domain_name": "new-shop.com"}
-    return dom.register_domain_safely(client, body, "new-shop.com", grace, sleep=clock.sleep, clock=clock)
+    return engine.register(
+        client, "new-shop.com", body, grace_seconds=grace, proven_absent=True, sleep=clock.sleep, clock=clock
+    )
 
 
 def test_registration_answer_is_split_into_domain_and_registration():
@@ -307,6 +328,7 @@ def test_registration_answer_is_split_into_domain_and_registration():
     assert outcome.registration == {
         "total_cost": 12.99,
         "message": "Domain registration initiated. Processing may take 5-10 minutes.",
+        "estimated_cost": None,
     }
     assert outcome.domain["id"] == 205
     assert "total_cost" not in outcome.domain
@@ -324,7 +346,12 @@ def test_unknown_outcome_found_in_the_account_counts_as_registered_without_a_sec
     assert outcome.domain == found
     assert outcome.registration["total_cost"] is None
     assert "found in the account afterwards" in outcome.registration["message"]
-    assert [call[0] for call in client.calls] == ["register_domain", "find_domains", "find_domains", "find_domains"]
+    assert [call[0] for call in client.calls if call[0] != "list_domains"] == [
+        "register_domain",
+        "find_domains",
+        "find_domains",
+        "find_domains",
+    ]
     assert clock.sleeps == [1.0, 2.0]
 
 
@@ -341,14 +368,16 @@ def test_unknown_outcome_not_found_fails_after_the_grace_period():
     # Looked up at the start and after each pause; pauses grow and stop at the end of the grace period.
     assert clock.sleeps == [1.0, 2.0, 4.0, 5.0]
     assert sum(clock.sleeps) == 12
-    assert len(client.calls) == 1 + 5
+    # Each look-up searches both name forms and, finding nothing, reads the whole list (a decomposed name).
+    assert [call[0] for call in client.calls].count("find_domains") == 5
+    assert [call[0] for call in client.calls].count("list_domains") == 5
 
 
 def test_unknown_outcome_with_no_grace_still_looks_once():
     client = FakeClient(register=api_error(503, cls=OutcomeUnknown))
     with pytest.raises(dom.DomainError):
         register(client, grace=0)
-    assert [call[0] for call in client.calls] == ["register_domain", "find_domains"]
+    assert [call[0] for call in client.calls if call[0] != "list_domains"] == ["register_domain", "find_domains"]
 
 
 def test_failing_lookups_are_retried_and_reported():
@@ -359,7 +388,11 @@ def test_failing_lookups_are_retried_and_reported():
     with pytest.raises(dom.DomainError) as caught:
         register(client, grace=1)
     assert "looking it up failed too" in caught.value.msg
-    assert [call[0] for call in client.calls] == ["register_domain", "find_domains", "find_domains"]
+    assert [call[0] for call in client.calls if call[0] != "list_domains"] == [
+        "register_domain",
+        "find_domains",
+        "find_domains",
+    ]
 
 
 def test_lookup_error_then_found():
@@ -386,7 +419,7 @@ def test_taken_and_not_in_the_account(error):
     )
     assert "  " not in caught.value.msg
     assert caught.value.to_result()["failure"]["status"] == 400
-    assert [call[0] for call in client.calls] == ["register_domain", "find_domains"]
+    assert [call[0] for call in client.calls if call[0] != "list_domains"] == ["register_domain", "find_domains"]
 
 
 def test_already_registered_in_this_account_is_present_not_registered():
@@ -404,7 +437,7 @@ def test_other_400_not_in_the_account_is_the_api_error():
     with pytest.raises(ApiError) as caught:
         register(client)
     assert caught.value is error
-    assert [call[0] for call in client.calls] == ["register_domain", "find_domains"]
+    assert [call[0] for call in client.calls if call[0] != "list_domains"] == ["register_domain", "find_domains"]
 
 
 @pytest.mark.parametrize(
@@ -420,7 +453,7 @@ def test_errors_about_other_things_are_raised_without_a_lookup(error):
     with pytest.raises(ApiError) as caught:
         register(client)
     assert caught.value is error
-    assert [call[0] for call in client.calls] == ["register_domain"]
+    assert [call[0] for call in client.calls if call[0] != "list_domains"] == ["register_domain"]
 
 
 def test_several_domains_found_after_an_unclear_answer_fail_listing_them():
@@ -509,19 +542,19 @@ def test_detail_without_transfer_status_warns():
 
 def test_sort_by_name_then_id():
     domains = [listed(id=3, domain_name="b.com"), listed(id=2, domain_name="a.com"), listed(id=1, domain_name="b.com")]
-    assert [(d["domain_name"], d["id"]) for d in dom.sort_domains(domains)] == [
+    assert [(d["domain_name"], d["id"]) for d in rules.sort_domains(domains)] == [
         ("a.com", 2),
         ("b.com", 1),
         ("b.com", 3),
     ]
 
 
-# -- DomainTask: one vps_domain task with a fake client ------------------------------------------------------------
+# -- DomainOperation: one vps_domain run with a fake client ---------------------------------------------
 def run_task(client, name="example-shop.com", check_mode=False, clock=None, **options):
     settings = {key: options.pop(key) for key in list(options) if key in dom.SETTINGS}
     request = dom.DomainRequest(name, settings=dom.desired_settings(**settings), **options)
     clock = clock or FakeClock()
-    task = dom.DomainTask(client, request, check_mode=check_mode, grace_seconds=5, sleep=clock.sleep, clock=clock)
+    task = dom.DomainOperation(client, request, check_mode=check_mode, grace_seconds=5, sleep=clock.sleep, clock=clock)
     return task.run()
 
 
@@ -541,8 +574,9 @@ def test_update_sends_only_the_changed_setting_and_merges_the_answer():
     assert result["domain"]["auto_renew"] is False
     assert result["domain"]["expiration_date"] == "2027-04-05T10:00:00Z"
     assert "message" not in result["domain"]
-    assert result["diff"]["before"]["auto_renew"] is True
-    assert result["diff"]["after"]["auto_renew"] is False
+    assert "auto_renew: true\n" in result["diff"]["before"]
+    assert "auto_renew: false\n" in result["diff"]["after"]
+    assert result["diff"]["before_header"] == result["diff"]["after_header"] == "example-shop.com"
 
 
 def test_update_in_check_mode_writes_nothing_and_predicts():
@@ -582,7 +616,11 @@ def test_registration_in_check_mode_predicts_without_a_post():
     assert result["domain"]["locked"] is True
     # Check mode shows only the estimate (price x years); what is charged is known after the POST.
     assert result["registration"] == {"estimated_cost": 25.98}
-    assert result["diff"]["before"] == {}
+    # The diff names the domain and the estimated cost of what would be paid.
+    assert result["diff"]["before"] == ""
+    assert result["diff"]["before_header"] == "new-shop.com (not in the account)"
+    assert result["diff"]["after_header"] == "new-shop.com (registration, estimated 25.98 USD)"
+    assert "domain_name: new-shop.com\n" in result["diff"]["after"]
     assert client.writes == []
 
 
@@ -624,7 +662,11 @@ def test_registration_and_wait_until_active():
     result = run_task(client, name="new-shop.com", allow_registration=True, wait=True)
     assert result["domain"]["status"] == "active"
     assert result["domain"]["registrar"] == "VPS.org"
-    assert [call[0] for call in client.calls] == ["find_domains", "register_domain", "get_domain"]
+    assert [call[0] for call in client.calls if call[0] != "list_domains"] == [
+        "find_domains",
+        "register_domain",
+        "get_domain",
+    ]
 
 
 def test_wait_timeout_after_registration_fails_as_changed():
@@ -681,8 +723,10 @@ def test_several_ids_fail_before_anything_else():
 def test_absent_not_in_the_account_is_a_no_op():
     client = FakeClient([])
     result = run_task(client, name="gone.com", state="absent")
-    assert result == {"changed": False, "domain": None, "diff": {"before": {}, "after": {}}}
-    assert client.calls == [("find_domains", "gone.com")]
+    assert result["changed"] is False
+    assert result["domain"] is None
+    assert result["diff"]["before"] == result["diff"]["after"] == ""
+    assert client.calls == [("find_domains", "gone.com"), ("list_domains",)]
 
 
 def test_absent_with_auto_renew_on_and_no_decision_reads_nothing_more():
@@ -703,7 +747,9 @@ def test_absent_turns_auto_renew_off_then_removes():
     ]
     assert result["changed"] is True
     assert result["domain"]["auto_renew"] is False
-    assert result["diff"] == {"before": dom.diff_view(listed()), "after": {}}
+    assert result["diff"]["before"] == yaml_text(dom.diff_view(listed()))
+    assert result["diff"]["after"] == ""
+    assert result["diff"]["after_header"] == "example-shop.com (removed from the account)"
 
 
 def test_absent_keeping_auto_renew_removes_only():
@@ -718,7 +764,7 @@ def test_absent_in_check_mode_reads_but_writes_nothing():
     assert result["changed"] is True
     assert result["domain"]["auto_renew"] is False
     assert client.writes == []
-    assert [call[0] for call in client.calls] == ["find_domains", "get_domain"]
+    assert [call[0] for call in client.calls if call[0] != "list_domains"] == ["find_domains", "get_domain"]
 
 
 def test_absent_refuses_a_pending_transfer_found_in_the_detail():
@@ -748,3 +794,11 @@ def test_absent_delete_failing_after_auto_renew_was_turned_off_reports_the_chang
     client = FailingDelete([listed()])
     with pytest.raises(ApiError):
         run_task(client, state="absent", auto_renew=True)
+
+
+def test_a_detail_about_another_id_while_waiting_is_an_error_never_merged():
+    client = FakeClient(details=[detailed(id=999, domain_name="other.com", status="active")])
+    clock = FakeClock()
+    with pytest.raises(dom.DomainError, match="another domain \\(id 999\\)") as caught:
+        dom.wait_until_active(client, 101, 10, sleep=clock.sleep, clock=clock)
+    assert "domain" not in caught.value.result

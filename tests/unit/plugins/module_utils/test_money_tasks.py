@@ -12,6 +12,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils import _portfolio a
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import price_table
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue
 from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
+from ansible_collections.vpsorg.domains.tests.unit.paid_posts import PaidPosts
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -20,7 +21,7 @@ def when(days: float) -> str:
     return (NOW + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class FakeClient:
+class FakeClient(PaidPosts):
     """An account in memory: registrations answer with `total_cost` as DRF renders it (a string)."""
 
     def __init__(self, domains: Optional[List[Dict[str, Any]]] = None, prices: Optional[Dict[str, str]] = None):
@@ -70,7 +71,7 @@ class FakeClient:
 
 def register(client, name, *, check_mode=False, **options):
     request = dom.DomainRequest(name, allow_registration=True, **options)
-    return dom.DomainTask(client, request, check_mode=check_mode, grace_seconds=0).run()
+    return dom.DomainOperation(client, request, check_mode=check_mode, grace_seconds=0).run()
 
 
 def test_a_registration_reports_total_cost_as_a_number_when_the_api_sends_a_string():
@@ -130,7 +131,7 @@ def portfolio_run(client, *, check_mode=False, **params):
     params.setdefault("settings", {"auto_renew": True})
     params.setdefault("register_missing", True)
     request = portfolio.portfolio_request(params)
-    return portfolio.PortfolioTask(client, request, check_mode=check_mode, grace_seconds=0, now=NOW).run()
+    return portfolio.PortfolioOperation(client, request, check_mode=check_mode, grace_seconds=0, now=NOW).run()
 
 
 def names(*items: str) -> List[Dict[str, str]]:
@@ -201,8 +202,13 @@ def test_the_run_stops_at_the_budget_when_actual_costs_exceed_the_estimates():
     assert result["summary"]["estimated_spend"] == 15.0
     failed = {change["name"]: change["error"] for change in result["changes"] if change["error"]}
     assert list(failed) == ["c.com"]
-    assert failed["c.com"].startswith("not registered: its estimated 5.00 USD on top of the 25.98 USD")
-    assert "c.com: not registered" in caught.value.msg
+    assert failed["c.com"].startswith(
+        "max_spend: registering c.com is estimated at 5.00 USD on top of the 25.98 USD this run spent already"
+    )
+    assert failed["c.com"].endswith("nothing was sent")
+    assert "c.com: max_spend" in caught.value.msg
+    # The API charged more than the table's estimate: said, per registration.
+    assert any("was charged 12.99 USD" in warning for warning in caught.value.result["warnings"])
 
 
 def test_without_a_budget_an_unknown_price_only_warns():

@@ -12,6 +12,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils import _portfolio a
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import price_table
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue
+from ansible_collections.vpsorg.domains.tests.unit.paid_posts import PaidPosts
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 VPS_NS = ["ns1.vps.org", "ns2.vps.org"]
@@ -241,15 +242,26 @@ class TestPlan:
         domains = [*account(), domain(201, "Example-Shop.com.", locked=False)]
         plan = plan_for(domains, domains=[{"name": "example-shop.com"}, {"name": "example-blog.net"}])
         changes = by_name(plan)
-        assert changes["example-shop.com"].action == "none"
+        assert changes["example-shop.com"].action == "refuse"
         assert "ids 101, 201" in changes["example-shop.com"].error
+        assert changes["example-shop.com"].ids == [101, 201]
         assert [change.name for change in plan.writes] == ["example-blog.net"]
 
-    def test_every_domain_with_duplicates_plans_each_id(self):
-        domains = [*account(), domain(201, "example-shop.com", locked=False)]
+    def test_every_domain_with_duplicates_writes_none_of_them_and_finds_them(self):
+        # The same refusal whether the name is listed or not: one name, several ids: none is written.
+        domains = [*account(), domain(201, "example-shop.com", locked=False), domain("101", "example-shop.com")]
         plan = plan_for(domains)
-        assert [(change.name, change.id) for change in plan.changes if change.name == "example-shop.com"] == [
-            ("example-shop.com", 201)
+        shop = [change for change in plan.changes if change.name == "example-shop.com"]
+        assert [(change.action, change.ids) for change in shop] == [("refuse", [101, 201])]
+        assert "(ids 101, 201);" in shop[0].error  # 101 and "101" are one id
+        assert "example-shop.com" not in [change.name for change in plan.writes]
+        assert portfolio.duplicate_findings(plan) == [
+            {
+                "name": "example-shop.com",
+                "condition": "duplicate_name",
+                "detail": "held by ids 101, 201; none of them was changed",
+                "ids": [101, 201],
+            }
         ]
 
     def test_idn_names_from_the_account_match_listed_unicode_names(self):
@@ -291,7 +303,7 @@ class TestLimit:
 # -- applying --------------------------------------------------------------------------------------------
 
 
-class FakeClient:
+class FakeClient(PaidPosts):
     """Records writes; thread-safe; optional failures per id and a barrier proving concurrency."""
 
     def __init__(self, *, fail_ids=(), barrier: Optional[threading.Barrier] = None, registered: Optional[dict] = None):
@@ -440,7 +452,11 @@ class TestApply:
         ]
         change = plan.changes[0]
         assert (change.done, change.id, change.error) == (True, 900, None)
-        assert change.registration == {"total_cost": 12.99, "message": "Domain registration initiated."}
+        assert change.registration == {
+            "total_cost": 12.99,
+            "message": "Domain registration initiated.",
+            "estimated_cost": None,
+        }
         summary = portfolio.summarise(plan, check_mode=False)
         assert (summary["changed"], summary["missing"], summary["drifted"]) == (1, 1, 0)
 
@@ -527,7 +543,7 @@ class TestReport:
         assert portfolio.diffs(plan) == [
             {
                 "before_header": "new-one.com (not in the account)",
-                "after_header": "new-one.com (registered)",
+                "after_header": "new-one.com (registration, price unknown)",
                 "before": "",
                 "after": (
                     "auto_renew: true\nlocked: true\nnameservers:\n  - ns1.vps.org\n  - ns2.vps.org\n"
@@ -550,3 +566,48 @@ class TestReport:
         assert [diff["before_header"] for diff in portfolio.diffs(plan, applied_only=True)] == ["transfer-me.org"]
         # Check mode applies nothing and still shows every planned change.
         assert len(portfolio.diffs(plan)) == 2
+
+
+class TestLenientReading:
+    """A run with nothing to change stays a no-op whatever shape the settings arrive in."""
+
+    class Account:
+        def __init__(self, listed: List[Dict[str, Any]], details: Dict[Any, Dict[str, Any]]) -> None:
+            self.listed = listed
+            self.details = details
+            self.calls: List[tuple] = []
+
+        def list_domains(self, *, concurrency: int = 4) -> List[Dict[str, Any]]:
+            self.calls.append(("list",))
+            return [dict(item) for item in self.listed]
+
+        def get_domain(self, domain_id: Any) -> Dict[str, Any]:
+            self.calls.append(("detail", domain_id))
+            return dict(self.details[domain_id])
+
+        def update_domain(self, domain_id: Any, changes: Dict[str, Any]) -> Dict[str, Any]:
+            self.calls.append(("PUT", domain_id, changes))
+            return {"id": domain_id, **changes}
+
+    def run(self, client: Any, **settings: Any) -> Dict[str, Any]:
+        request = portfolio.portfolio_request({"settings": settings})
+        return portfolio.PortfolioOperation(client, request).run()
+
+    def test_strings_numbers_and_comma_separated_nameservers_are_no_drift(self):
+        quirky = domain(101, "example-shop.com", auto_renew="true", locked=1, nameservers="ns2.vps.org, NS1.vps.org.")
+        client = self.Account([quirky], {})
+        result = self.run(client, auto_renew=True, locked=True, nameservers=VPS_NS)
+        assert result["changed"] is False
+        assert client.calls == [("list",)]
+
+    def test_a_setting_missing_from_the_list_is_read_from_the_detail_before_writing(self):
+        listed = domain(101, "example-shop.com")
+        del listed["locked"]
+        client = self.Account([listed, domain(102, "example-blog.net", locked=False)], {101: dict(listed, locked=True)})
+        result = self.run(client, locked=True)
+        # 101 was locked already (its detail says so): only 102 is written.
+        assert [call for call in client.calls if call[0] != "list"] == [
+            ("detail", 101),
+            ("PUT", 102, {"locked": True}),
+        ]
+        assert result["summary"]["changed"] == 1

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from ansible_collections.vpsorg.domains.plugins.module_utils import _transfer as transfer
+from ansible_collections.vpsorg.domains.tests.unit.paid_posts import PaidPosts
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -108,10 +109,37 @@ def test_failed_without_a_reason_says_none_was_given():
     assert "the API gives no reason" in plan.reason
 
 
-def test_failed_with_restart_failed_starts_and_warns():
-    plan = transfer.plan_transfer(detail(transfer_status="failed"), restart_failed=True, now=NOW)
+FAILED_AT = "2026-01-10T08:00:00Z"
+
+
+def test_failed_with_restart_failed_for_that_attempt_starts_and_warns():
+    failed = detail(transfer_status="failed", transfer_initiated_at=FAILED_AT)
+    plan = transfer.plan_transfer(failed, restart_failed=True, override_attempt=FAILED_AT, now=NOW)
     assert plan.action == transfer.ACTION_START
     assert any("restart_failed" in warning for warning in plan.warnings)
+
+
+def test_restart_failed_without_naming_the_attempt_asks_for_it_and_sends_nothing():
+    failed = detail(transfer_status="failed", transfer_initiated_at=FAILED_AT)
+    plan = transfer.plan_transfer(failed, restart_failed=True, now=NOW)
+    assert plan.action == transfer.ACTION_FAIL
+    assert f"override_attempt: {FAILED_AT!r}" in plan.reason
+    assert plan.state["attempt"] == FAILED_AT
+
+
+def test_restart_failed_given_for_an_earlier_attempt_never_pays_for_a_newer_failure():
+    # The nightly job keeps restart_failed: true; the restarted transfer failed again: a person decides anew.
+    again = detail(transfer_status="failed", transfer_initiated_at="2026-02-20T08:00:00Z")
+    plan = transfer.plan_transfer(again, restart_failed=True, override_attempt=FAILED_AT, now=NOW)
+    assert plan.action == transfer.ACTION_FAIL
+    assert "failed again" in plan.reason
+    assert "override_attempt: '2026-02-20T08:00:00Z'" in plan.reason
+
+
+def test_an_override_without_anything_identifying_the_attempt_is_refused():
+    plan = transfer.plan_transfer(detail(transfer_status="failed"), restart_failed=True, override_attempt="x", now=NOW)
+    assert plan.action == transfer.ACTION_FAIL
+    assert "could not be kept to one attempt" in plan.reason
 
 
 def test_failed_is_not_restarted_by_force_alone():
@@ -134,10 +162,25 @@ def test_missing_transfer_status_fails_unless_forced():
     assert "transfer_status" not in plan.state
 
 
-def test_missing_transfer_status_with_force_starts_and_warns():
-    plan = transfer.plan_transfer(without("transfer_status"), force=True, now=NOW)
+UPDATED = {"registrant": "Owner", "created_date": "2024-03-01T10:00:00Z", "updated_date": "2026-02-01T00:00:00Z"}
+MARK = "Other Registrar Inc.@2026-02-01T00:00:00Z"
+
+
+def test_missing_transfer_status_with_force_for_this_state_starts_and_warns():
+    plan = transfer.plan_transfer(
+        without("transfer_status", whois_info=UPDATED), force=True, override_attempt=MARK, now=NOW
+    )
     assert plan.action == transfer.ACTION_START
     assert any("force" in warning for warning in plan.warnings)
+
+
+def test_force_repeated_after_the_domain_changed_reports_instead_of_paying():
+    # The forced transfer changed the domain's last update date: the unchanged task finds another state.
+    later = without("transfer_status", whois_info=dict(UPDATED, updated_date="2026-03-01T12:00:00Z"))
+    plan = transfer.plan_transfer(later, force=True, override_attempt=MARK, now=NOW)
+    assert plan.action == transfer.ACTION_NONE
+    assert "nothing was sent" in plan.reason
+    assert plan.warnings == [plan.reason]
 
 
 def test_missing_transfer_status_with_restart_failed_is_not_enough():
@@ -152,7 +195,9 @@ def test_completed_is_done_and_warns_when_the_registrar_is_named_otherwise():
     assert plan.reason == "a transfer of transfer-me.org to VPS.org has completed"
     assert len(plan.warnings) == 1
     assert "Other Registrar Inc." in plan.warnings[0] and "force: true" in plan.warnings[0]
-    forced = transfer.plan_transfer(domain, force=True, now=NOW)
+    assert transfer.plan_transfer(domain, force=True, now=NOW).action == transfer.ACTION_FAIL
+    domain["transfer_initiated_at"] = FAILED_AT
+    forced = transfer.plan_transfer(domain, force=True, override_attempt=FAILED_AT, now=NOW)
     assert forced.action == transfer.ACTION_START
     assert any("completed earlier" in warning for warning in forced.warnings)
 
@@ -162,7 +207,8 @@ def test_unknown_status_fails_unless_forced():
     plan = transfer.plan_transfer(domain, now=NOW)
     assert plan.action == transfer.ACTION_FAIL
     assert "'cancelled'" in plan.reason
-    assert transfer.plan_transfer(domain, force=True, now=NOW).action == transfer.ACTION_START
+    domain["transfer_initiated_at"] = FAILED_AT
+    assert transfer.plan_transfer(domain, force=True, override_attempt=FAILED_AT, now=NOW).action == "start"
 
 
 # -- the 60-day rule ----------------------------------------------------------------------------------------
@@ -225,8 +271,11 @@ def test_creation_date_reads_the_api_dates_with_the_one_parser():
     assert transfer.creation_date(detail()) == datetime(2024, 3, 1, 10, 0, tzinfo=timezone.utc)
     microseconds = detail(whois_info={"created_date": "2024-03-01T12:00:00.5+02:00"})
     assert transfer.creation_date(microseconds) == datetime(2024, 3, 1, 10, 0, 0, 500000, tzinfo=timezone.utc)
-    fallback = detail(whois_info={"created_date": "unknown"}, registration_date="2024-03-02")
+    fallback = detail(whois_info=None, registration_date="2024-03-02")
     assert transfer.creation_date(fallback) == datetime(2024, 3, 2, tzinfo=timezone.utc)
+    # A registry date given but unreadable is not replaced by registration_date: the age cannot be checked.
+    unreadable = detail(whois_info={"created_date": "06/01/2026"}, registration_date="2020-01-01")
+    assert transfer.creation_date(unreadable) is None
     assert transfer.creation_date(detail(whois_info=None, registration_date=None)) is None
 
 
@@ -312,41 +361,11 @@ def test_nothing_started_when_nothing_changed():
     assert not transfer.transfer_started(without("transfer_status"), without("transfer_status"))
 
 
-def test_look_up_finds_a_transfer_that_committed_late():
-    answers = [detail(), RuntimeError("reset"), detail(transfer_status="pending")]
-    fake = FakeClock()
-
-    def read():
-        answer = answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    found = transfer.look_up_outcome(read, detail(), grace=30, clock=fake.clock, sleep=fake.sleep)
-    assert found is not None and found["transfer_status"] == "pending"
-    assert answers == []
-    assert fake.sleeps == [0.5, 1.0]
-
-
-def test_look_up_gives_up_after_the_grace_period():
-    fake = FakeClock()
-    reads = []
-
-    def read():
-        reads.append(fake.now)
-        return detail()
-
-    assert transfer.look_up_outcome(read, detail(), grace=10, interval=2, clock=fake.clock, sleep=fake.sleep) is None
-    assert fake.now == pytest.approx(10)
-    assert reads[0] == 0 and reads[-1] == pytest.approx(10)
-    assert max(fake.sleeps) <= 2
-
-
-def test_look_up_reads_once_with_no_grace():
-    fake = FakeClock()
-    reads = []
-    assert transfer.look_up_outcome(lambda: reads.append(1) or detail(), detail(), grace=0, sleep=fake.sleep) is None
-    assert reads == [1] and fake.sleeps == []
+def test_a_forced_transfer_without_status_fields_is_seen_by_the_update_date():
+    before = without("transfer_status", whois_info=UPDATED)
+    after = without("transfer_status", whois_info=dict(UPDATED, updated_date="2026-03-01T12:00:00Z"))
+    assert transfer.transfer_started(before, after)
+    assert not transfer.transfer_started(before, without("transfer_status", whois_info=UPDATED))
 
 
 # -- what the user sees ------------------------------------------------------------------------------------
@@ -422,7 +441,7 @@ def test_a_domain_at_vps_under_a_legal_name_needs_no_transfer():
 CODE = "EPP-TASK-5150"
 
 
-class FakeClient:
+class FakeClient(PaidPosts):
     """The client calls the task makes, answered from scripts and recorded."""
 
     def __init__(self, listed=None, details=None, transfer_answer=None):
@@ -436,6 +455,10 @@ class FakeClient:
         if isinstance(self.listed, Exception):
             raise self.listed
         return self.listed
+
+    def list_domains(self, **_options):
+        self.calls.append(("list",))
+        return [] if isinstance(self.listed, Exception) else list(self.listed)
 
     def get_domain(self, domain_id):
         self.calls.append(("get", domain_id))
@@ -455,7 +478,7 @@ class FakeClient:
 def task(client, *, check_mode=False, **options):
     request = transfer.TransferRequest("transfer-me.org", CODE, secrets=("  " + CODE + "\n",), **options)
     fake = FakeClock()
-    return transfer.TransferTask(
+    return transfer.TransferOperation(
         client, request, check_mode=check_mode, grace_seconds=10, sleep=fake.sleep, clock=fake.clock, now=NOW
     )
 
@@ -472,9 +495,13 @@ def test_task_starts_a_transfer_and_returns_the_answer_with_money_as_numbers():
         "fee": None,
         "id": 104,
         "domain_name": "transfer-me.org",
+        "estimated_cost": 13.99,
+        "cost": 13.99,
+        "cost_source": "api",
     }
     assert result["domain"]["transfer_status"] == "pending"
-    assert result["diff"]["after"]["transfer_status"] == "pending"
+    assert "transfer_status: pending\n" in result["diff"]["after"]
+    assert result["diff"]["after_header"] == "transfer-me.org (transfer, estimated 13.99 USD)"
     assert result["warnings"] == []
 
 
@@ -514,7 +541,7 @@ def test_task_in_check_mode_predicts_and_estimates():
     assert result["transfer"]["estimated_cost"] == 13.99
     cheap = task(FakeClient(), check_mode=True, prices={"org": 9.5}).run()
     assert cheap["transfer"]["estimated_cost"] == 9.5
-    unknown = transfer.TransferTask(
+    unknown = transfer.TransferOperation(
         FakeClient(listed=[{"id": 1, "domain_name": "x.zz"}], details=[detail(id=1, domain_name="x.zz")]),
         transfer.TransferRequest("x.zz", CODE),
         check_mode=True,
@@ -529,7 +556,8 @@ def test_a_budget_below_the_estimate_refuses_before_the_request(check_mode):
     with pytest.raises(transfer.TaskError) as caught:
         task(client, check_mode=check_mode, max_cost=13.98).run()
     assert caught.value.msg == (
-        "the transfer of transfer-me.org is estimated at 13.99 USD, more than max_cost (13.98 USD); nothing was sent"
+        "max_cost: the transfer of transfer-me.org is estimated at 13.99 USD, more than max_cost 13.98 USD; "
+        "nothing was sent"
     )
     assert caught.value.result["transfer"]["estimated_cost"] == 13.99
     assert client.posts == []
@@ -545,12 +573,14 @@ def test_a_budget_equal_to_the_estimate_passes():
 def test_an_unknown_price_with_a_budget_refuses_before_the_request():
     client = FakeClient(listed=[{"id": 1, "domain_name": "x.zz"}], details=[detail(id=1, domain_name="x.zz")])
     request = transfer.TransferRequest("x.zz", CODE, max_cost=100.0)
-    with pytest.raises(transfer.TaskError, match=r"fee of x\.zz is unknown \(no price for \.zz") as caught:
-        transfer.TransferTask(client, request, now=NOW).run()
+    with pytest.raises(
+        transfer.TaskError, match=r"max_cost: the price of x\.zz is unknown \(no price for its TLD"
+    ) as caught:
+        transfer.TransferOperation(client, request, now=NOW).run()
     assert "100.00 USD" in caught.value.msg
     assert client.posts == []
     priced = transfer.TransferRequest("x.zz", CODE, max_cost=100.0, prices={"zz": 50})
-    assert transfer.TransferTask(FakeClient(listed=client.listed, details=client.details), priced, now=NOW).run()[
+    assert transfer.TransferOperation(FakeClient(listed=client.listed, details=client.details), priced, now=NOW).run()[
         "changed"
     ]
 
@@ -590,9 +620,26 @@ def test_a_lost_answer_is_looked_up_and_never_sent_again():
     assert len(client.posts) == 1
     assert result["changed"] is True
     assert result["transfer"]["transfer_status"] == "pending"
-    assert "was lost" in result["warnings"][0]
+    assert "the answer was unclear" in result["warnings"][0] and "it was not sent again" in result["warnings"][0]
+    assert result["transfer"]["cost"] == 13.99 and result["transfer"]["cost_source"] == "estimate"
     never = FakeClient(transfer_answer=lost)
     with pytest.raises(transfer.TaskError, match="outcome unknown: check the account") as caught:
         task(never).run()
     assert len(never.posts) == 1
     assert caught.value.result["failure"]["method"] == "POST"
+
+
+def test_an_unreadable_creation_date_blocks_the_transfer_unless_forced():
+    unreadable = detail(whois_info={"created_date": "06/01/2026"}, registration_date="2020-01-01T00:00:00Z")
+    refused = transfer.plan_transfer(unreadable, now=NOW)
+    assert refused.action == "fail"
+    assert "cannot be read (whois_info.created_date: '06/01/2026')" in refused.reason
+    assert "60-day rule cannot be checked" in refused.reason and "nothing was sent" in refused.reason
+    forced = transfer.plan_transfer(unreadable, force=True, now=NOW)
+    assert forced.action == "start"
+    assert any("because force is true" in warning for warning in forced.warnings)
+    # An epoch creation date is a date: three days old is too young, whatever registration_date says.
+    epoch = detail(
+        whois_info={"created_date": int((NOW - timedelta(days=3)).timestamp())}, registration_date="2020-01-01"
+    )
+    assert transfer.plan_transfer(epoch, now=NOW).action == "fail"

@@ -130,6 +130,26 @@ ODD = {
         else (200 if method != "POST" else 201, None)
     ),
     "list of lists": lambda method, path, _q, _b: (200, [[1, 2]]),
+    # Writes answered 2xx with what is not a success: an error body, a failed status, another domain.
+    "error-shaped write answers": lambda method, path, _q, _b: (
+        (200, {"count": 1, "next": None, "results": [domain()]})
+        if method == "GET" and path == "/api/v1/domains/"
+        else (200, domain())
+        if method == "GET"
+        else (200, {"detail": "Not done.", "success": False})
+    ),
+    "failed status in write answers": lambda method, path, _q, body: (
+        (200, {"count": 1, "next": None, "results": [domain()]})
+        if method == "GET" and path == "/api/v1/domains/"
+        else (200, domain())
+        if method == "GET"
+        else (201, domain(status="failed", transfer_status="failed", **(body or {})))
+    ),
+    "answers about another domain": lambda method, path, _q, _b: (
+        (200, {"count": 1, "next": None, "results": [domain()]})
+        if method == "GET" and path == "/api/v1/domains/"
+        else (200 if method != "POST" else 201, domain(id="999", domain_name="other-answer.com", auto_renew=False))
+    ),
     "list as a string": lambda method, path, _q, _b: (200, "not a list"),
     # Dates: placeholders for "never", epoch seconds, a legacy format, garbage: never a crash.
     "never-expires dates": account_of(
@@ -180,6 +200,10 @@ RUNS = {
     "vps_domain_info list": (vps_domain_info, {}),
     "vps_domain_info as_policy": (vps_domain_info, {"as_policy": True}),
     "vps_domain_transfer": (vps_domain_transfer, {"name": NAME, "auth_code": "EPP-ODD-1234", "force": True}),
+    "vps_domain_transfer forced for an attempt": (
+        vps_domain_transfer,
+        {"name": NAME, "auth_code": "EPP-ODD-1234", "force": True, "override_attempt": "Other Registrar Inc.@x"},
+    ),
     "vps_portfolio": (vps_portfolio, {"settings": {"auto_renew": False}, "domains": [{"name": NAME}]}),
 }
 

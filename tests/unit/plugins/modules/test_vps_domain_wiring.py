@@ -13,6 +13,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._base import connec
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
 from ansible_collections.vpsorg.domains.plugins.modules import vps_domain, vps_domain_info, vps_domain_transfer
 from ansible_collections.vpsorg.domains.tests.unit.module_args import patch_module_args
+from ansible_collections.vpsorg.domains.tests.unit.paid_posts import PaidPosts
 
 CONNECTION = {"api_token": "unit-test-token", "api_url": "http://127.0.0.1:9/api/v1"}
 
@@ -33,7 +34,7 @@ def listed(**fields):
     return base
 
 
-class FakeClient:
+class FakeClient(PaidPosts):
     """Answers from a list of domains and records every call."""
 
     def __init__(self, domains=(), error=None):
@@ -218,8 +219,9 @@ def test_diff_only_in_diff_mode(run_module):
     result, _created = run_module(
         vps_domain, {"name": "example-shop.com", "locked": False}, FakeClient([listed()]), diff=True
     )
-    assert result["diff"]["before"]["locked"] is True
-    assert result["diff"]["after"]["locked"] is False
+    assert "locked: true\n" in result["diff"]["before"]
+    assert "locked: false\n" in result["diff"]["after"]
+    assert result["diff"]["before_header"] == "example-shop.com"
 
 
 def test_check_mode_sends_no_write(run_module):
@@ -238,7 +240,9 @@ def test_registration_result(run_module):
     # total_cost is what the API said; estimated_cost the price table's 2 x 12.99.
     assert result["registration"] == {"total_cost": 12.99, "message": "initiated", "estimated_cost": 25.98}
     assert result["domain"]["locked"] is True
-    assert client.calls[1:] == [
+    # Not found by the searches of both name forms, then not in the whole list either: proven absent.
+    assert client.calls[1][0] == "list_domains"
+    assert client.calls[2:] == [
         ("register_domain", {"domain_name": "new-shop.com", "years": 2}),
         ("update_domain", 300, {"locked": True}),
     ]
@@ -395,10 +399,11 @@ def test_vps_domain_transfer_runs_its_task_through_run_module(run_module):
     assert "diff" not in result
     result, _created = run_module(vps_domain_transfer, TRANSFER_ARGS, TransferClient(domains), check=True, diff=True)
     assert result["transfer"]["estimated_cost"] == 13.99
-    assert result["diff"]["after"]["transfer_status"] == "pending"
+    assert "transfer_status: pending\n" in result["diff"]["after"]
+    assert result["diff"]["after_header"] == "transfer-me.org (transfer, estimated 13.99 USD)"
     result, _created = run_module(vps_domain_transfer, dict(TRANSFER_ARGS, max_cost=1), TransferClient(domains))
     assert result["failed"] is True
-    assert "more than max_cost (1.00 USD)" in result["msg"]
+    assert "more than max_cost 1.00 USD" in result["msg"]
 
 
 def test_vps_domain_transfer_api_errors_give_a_failure_dict(run_module):
