@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, canonical_name
+from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue, account_name, canonical_name
+
+# The canonical name of a domain object read from the account: one rule, kept in _names.
+name_of = account_name
 
 # The on/off settings of a domain, in the order they are shown.
 BOOL_SETTINGS = ("auto_renew", "privacy_protection", "locked")
@@ -93,15 +96,6 @@ def distinct_ids(domains: Iterable[Mapping[str, Any]]) -> List[Any]:
     for domain in domains:
         seen.setdefault(id_key(domain.get("id")), domain.get("id"))
     return [seen[key] for key in sorted(seen, key=_id_sort)]
-
-
-def name_of(domain: Mapping[str, Any]) -> str:
-    """The canonical name of a domain object read from the account (NFC, IDNA, lower case, no trailing dot)."""
-    raw = str(domain.get("domain_name") or "")
-    try:
-        return canonical_name(raw, option="domain_name")
-    except (InvalidValue, RuntimeError):
-        return raw.lower().rstrip(".")
 
 
 def nameserver_key(value: Any) -> str:
