@@ -298,7 +298,7 @@ def test_expiry_watch_tells_about_a_domain_that_does_not_renew_itself(sandbox, r
     watch.wait_for_polls(1)
     # A new expiry date 5 days away: thresholds 60, 30 and 7 crossed at once, one notice. The same for a domain
     # that renews itself: no notice.
-    soon = (datetime.now(timezone.utc) + timedelta(days=5, hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    soon = (datetime.now(timezone.utc) + timedelta(days=5)).strftime("%Y-%m-%dT12:00:00Z")  # 5 calendar days
     sandbox.patch_domain(ids["example-blog.net"], expiration_date=soon)
     sandbox.patch_domain(ids["example-shop.com"], expiration_date=soon)
     watch.wait_until(lambda: notes.exists() and notes.read_text(encoding="utf-8"), "a notice")

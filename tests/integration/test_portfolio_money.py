@@ -204,7 +204,7 @@ def test_fail_on_fails_after_the_report_and_names_the_findings(run_playbook, san
     assert failure["status"] == "failed"
     assert re.fullmatch(
         r"3 finding\(s\) listed in portfolio_fail_on: example-blog\.net expiring_without_auto_renew \(expires on "
-        r"\d{4}-\d{2}-\d{2} \(in 19 days\) and auto-renew is off\), example-blog\.net unlocked \(the transfer lock "
+        r"\d{4}-\d{2}-\d{2} \(in 20 days\) and auto-renew is off\), example-blog\.net unlocked \(the transfer lock "
         r"is off\), transfer-me\.org unlocked \(the transfer lock is off\)",
         failure["result"]["msg"],
     ), failure["result"]["msg"]
