@@ -15,8 +15,8 @@ import sys
 import time
 from typing import Any, Dict, List
 
-import fault_matrix as fm
 import pytest
+from ansible_collections.vpsorg.domains.tests import fault_matrix as fm
 
 # The cells run end to end, by endpoint (the rest of the matrix runs in tests/process/test_fault_matrix.py).
 E2E_CELLS: Dict[str, List[str]] = {

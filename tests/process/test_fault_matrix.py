@@ -14,7 +14,6 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Dict, Iterator, List, Optional
 
-import fault_matrix as fm
 import pytest
 from ansible_collections.vpsorg.domains.plugins.module_utils._base import connection_argument_spec
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiClient, ApiError
@@ -23,6 +22,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._info import check_
 from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
 from ansible_collections.vpsorg.domains.plugins.module_utils._transfer import TransferOperation, transfer_request
 from ansible_collections.vpsorg.domains.plugins.modules import vps_domain, vps_domain_info, vps_domain_transfer
+from ansible_collections.vpsorg.domains.tests import fault_matrix as fm
 
 # The look-up after an unclear answer: the modules use lookup_grace(api_timeout), 10 s for the cells' 2 s (the
 # end-to-end cells keep that). Here 8 s: still well past a delayed request's commit (DELAY_MS after it arrived,
