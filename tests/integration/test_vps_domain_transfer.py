@@ -472,31 +472,38 @@ def test_auth_code_absent_from_vvvv_output_on_success(sandbox, run_playbook):
 # -- lost answers: looked up, never sent twice ----------------------------------------------------------------
 
 
+# One run, one task per fault, each on its own domain (its own faulted path): each asserted on its own.
+_LOST_AFTER_COMMIT = [
+    ("lost-drop.org", {"drop": "after_commit"}, "drop_after_commit"),
+    ("lost-cut.org", {"drop": "mid_body"}, "drop_mid_body"),
+    ("lost-500.org", {"status": 500, "delay": "after_commit"}, "status"),
+]
+
+
 @pytest.mark.api_shape
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("fault", "kind"),
-    [
-        ({"drop": "after_commit"}, "drop_after_commit"),
-        ({"drop": "mid_body"}, "drop_mid_body"),
-        ({"status": 500, "delay": "after_commit"}, "status"),
-    ],
-)
-def test_answer_lost_after_commit_is_found_and_not_resent(sandbox, run_playbook, fault, kind):
-    domain = domain_id(sandbox, DEMO_NAME)
+def test_answer_lost_after_commit_is_found_and_not_resent(sandbox, run_playbook):
     sandbox.configure(transfer_delay=3600)
-    sandbox.add_fault(method="POST", path_prefix=f"/api/v1/domains/{domain}/transfer/", count=1, **fault)
-    run = run_playbook([transfer_task()])
-    result = run.result(TASK)
-    assert run.status(TASK) == "changed", result
-    assert result["msg"] == "a transfer of transfer-me.org to VPS.org was started"
-    assert result["transfer"]["transfer_status"] == "pending"
-    assert result["transfer"]["transfer_initiated_at"]
-    assert any("it was not sent again" in warning for warning in result.get("warnings", []))
-    [post] = transfer_posts(sandbox)
-    assert post["fault"] == kind
-    assert len(fees(sandbox)) == 1
-    assert_absent(DEMO_CODE, run)
+    codes = {}
+    for name, fault, _kind in _LOST_AFTER_COMMIT:
+        codes[name] = f"EPP-{name.split('.')[0].upper()}-4321"
+        domain = seed_foreign(sandbox, name, codes[name])["id"]
+        sandbox.add_fault(method="POST", path_prefix=f"/api/v1/domains/{domain}/transfer/", count=1, **fault)
+    run = run_playbook([transfer_task(name, codes[name], task=name) for name, _fault, _kind in _LOST_AFTER_COMMIT])
+    for name, _fault, kind in _LOST_AFTER_COMMIT:
+        result = run.result(name)
+        assert run.status(name) == "changed", (kind, result)
+        assert result["msg"] == f"a transfer of {name} to VPS.org was started"
+        assert result["transfer"]["transfer_status"] == "pending"
+        assert result["transfer"]["transfer_initiated_at"]
+        assert any("it was not sent again" in warning for warning in result.get("warnings", [])), (kind, result)
+        [post] = [
+            e for e in transfer_posts(sandbox) if e["path"] == f"/api/v1/domains/{domain_id(sandbox, name)}/transfer/"
+        ]
+        assert post["fault"] == kind
+        assert len(fees(sandbox, name)) == 1, kind
+        assert_absent(codes[name], run)
+    assert len(transfer_posts(sandbox)) == len(_LOST_AFTER_COMMIT)
 
 
 @pytest.mark.api_shape
@@ -670,15 +677,18 @@ def test_transfer_playbook_refuses_a_domain_without_code(sandbox, run_playbook, 
 # -- the registrar's name and completed transfers --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("registrar", ["VPS.org, LLC", "vps.org inc", "VPS.ORG Ltd."])
-def test_vps_under_another_spelling_sends_no_transfer(sandbox, run_playbook, registrar):
-    seed_foreign(sandbox, "spelled.org", "EPP-SPELL-1234", registrar=registrar)
+def test_vps_under_another_spelling_sends_no_transfer(sandbox, run_playbook):
+    # One run, one task per spelling (each on its own domain): each is asserted on its own.
+    spellings = {"spelled-1.org": "VPS.org, LLC", "spelled-2.org": "vps.org inc", "spelled-3.org": "VPS.ORG Ltd."}
+    for name, registrar in spellings.items():
+        seed_foreign(sandbox, name, "EPP-SPELL-1234", registrar=registrar)
     sandbox.clear_journal()
-    run = run_playbook([transfer_task("spelled.org", "EPP-SPELL-1234")])
-    result = run.result(TASK)
-    assert run.status(TASK) == "ok", result
-    assert result["msg"] == "spelled.org is already registered at VPS.org"
-    assert result["transfer"]["registrar"] == registrar
+    run = run_playbook([transfer_task(name, "EPP-SPELL-1234", task=name) for name in spellings])
+    for name, registrar in spellings.items():
+        result = run.result(name)
+        assert run.status(name) == "ok", (registrar, result)
+        assert result["msg"] == f"{name} is already registered at VPS.org"
+        assert result["transfer"]["registrar"] == registrar
     assert writes(sandbox) == []
     assert fees(sandbox) == []
 
