@@ -7,10 +7,7 @@ entry point every call goes through.
 
 from __future__ import annotations
 
-import email.utils
 import errno
-import html.entities
-import ipaddress
 import json as _json
 import math
 import random as _random
@@ -95,6 +92,8 @@ def _char_forms(char: str) -> str:
     forms.append(re.escape(f"\\u{code:04x}"))
     if char in '"\\/':
         forms.append(re.escape("\\" + char))
+    import html.entities  # noqa: PLC0415 - only when a secret is masked in a message
+
     name = html.entities.codepoint2name.get(code)
     if name:
         forms.append(f"&{name};")
@@ -267,6 +266,8 @@ def _is_loopback(host: str) -> bool:
     host = host.lower().rstrip(".")
     if host == "localhost":
         return True
+    import ipaddress  # noqa: PLC0415 - only for an http:// URL, which needs a loopback host
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -474,6 +475,8 @@ class RetryPolicy:
         try:
             seconds = float(value)
         except ValueError:
+            import email.utils  # noqa: PLC0415 - only for a Retry-After given as an HTTP date
+
             try:
                 when = email.utils.parsedate_to_datetime(value)
             except (TypeError, ValueError, IndexError):
