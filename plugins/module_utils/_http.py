@@ -178,17 +178,31 @@ class _TooDeep(Exception):
 
 
 def _strip_secrets_within_depth(value: Any, depth: int = 1) -> Any:
-    """strip_secrets that also enforces MAX_JSON_DEPTH in the same walk (an answer is walked once)."""
+    """strip_secrets that also enforces MAX_JSON_DEPTH in the same walk (an answer is walked once).
+
+    A list page holds thousands of objects with the same few keys: each key is judged once per answer (`seen`),
+    and scalars are copied as they are without a call of their own.
+    """
+    return _strip_walk(value, depth, {})
+
+
+def _strip_walk(value: Any, depth: int, seen: Dict[Any, bool]) -> Any:
     if isinstance(value, dict):
         if depth > MAX_JSON_DEPTH:
             raise _TooDeep()
-        return {
-            key: _strip_secrets_within_depth(item, depth + 1) for key, item in value.items() if not is_secret_key(key)
-        }
+        kept: Dict[Any, Any] = {}
+        for key, item in value.items():
+            secret = seen.get(key)
+            if secret is None:
+                secret = seen[key] = is_secret_key(key)
+            if secret:
+                continue
+            kept[key] = _strip_walk(item, depth + 1, seen) if isinstance(item, (dict, list)) else item
+        return kept
     if isinstance(value, list):
         if depth > MAX_JSON_DEPTH:
             raise _TooDeep()
-        return [_strip_secrets_within_depth(item, depth + 1) for item in value]
+        return [_strip_walk(item, depth + 1, seen) if isinstance(item, (dict, list)) else item for item in value]
     return value
 
 
