@@ -17,9 +17,11 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._client import (
     ApiClient,
     ApiError,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._domain import BOOL_SETTINGS
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import HAS_IDNA, IDNA_IMPORT_ERROR, InvalidValue
 from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError, lookup_grace
+
+# From the rules, not from _domain: every module imports this file, and only vps_domain needs the write path.
+from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import BOOL_SETTINGS
 
 
 def connection_argument_spec() -> Dict[str, Dict[str, Any]]:

@@ -7,10 +7,7 @@ entry point every call goes through.
 
 from __future__ import annotations
 
-import email.utils
 import errno
-import html.entities
-import ipaddress
 import json as _json
 import math
 import random as _random
@@ -95,6 +92,8 @@ def _char_forms(char: str) -> str:
     forms.append(re.escape(f"\\u{code:04x}"))
     if char in '"\\/':
         forms.append(re.escape("\\" + char))
+    import html.entities  # noqa: PLC0415 - only when a secret is masked in a message
+
     name = html.entities.codepoint2name.get(code)
     if name:
         forms.append(f"&{name};")
@@ -179,17 +178,31 @@ class _TooDeep(Exception):
 
 
 def _strip_secrets_within_depth(value: Any, depth: int = 1) -> Any:
-    """strip_secrets that also enforces MAX_JSON_DEPTH in the same walk (an answer is walked once)."""
+    """strip_secrets that also enforces MAX_JSON_DEPTH in the same walk (an answer is walked once).
+
+    A list page holds thousands of objects with the same few keys: each key is judged once per answer (`seen`),
+    and scalars are copied as they are without a call of their own.
+    """
+    return _strip_walk(value, depth, {})
+
+
+def _strip_walk(value: Any, depth: int, seen: Dict[Any, bool]) -> Any:
     if isinstance(value, dict):
         if depth > MAX_JSON_DEPTH:
             raise _TooDeep()
-        return {
-            key: _strip_secrets_within_depth(item, depth + 1) for key, item in value.items() if not is_secret_key(key)
-        }
+        kept: Dict[Any, Any] = {}
+        for key, item in value.items():
+            secret = seen.get(key)
+            if secret is None:
+                secret = seen[key] = is_secret_key(key)
+            if secret:
+                continue
+            kept[key] = _strip_walk(item, depth + 1, seen) if isinstance(item, (dict, list)) else item
+        return kept
     if isinstance(value, list):
         if depth > MAX_JSON_DEPTH:
             raise _TooDeep()
-        return [_strip_secrets_within_depth(item, depth + 1) for item in value]
+        return [_strip_walk(item, depth + 1, seen) if isinstance(item, (dict, list)) else item for item in value]
     return value
 
 
@@ -267,6 +280,8 @@ def _is_loopback(host: str) -> bool:
     host = host.lower().rstrip(".")
     if host == "localhost":
         return True
+    import ipaddress  # noqa: PLC0415 - only for an http:// URL, which needs a loopback host
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -474,6 +489,8 @@ class RetryPolicy:
         try:
             seconds = float(value)
         except ValueError:
+            import email.utils  # noqa: PLC0415 - only for a Retry-After given as an HTTP date
+
             try:
                 when = email.utils.parsedate_to_datetime(value)
             except (TypeError, ValueError, IndexError):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
@@ -233,6 +232,9 @@ class PageReader:
 
     def _fetch_all(self, urls: List[str]) -> List[Any]:
         """The bodies of `urls` in their order, at most `concurrency` in flight; a missing page is unexpected."""
+        # Imported here: a read of one page (the usual search of a loop item) needs no thread pool.
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
         workers = min(self.concurrency, len(urls))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vpsorg-pages")
         futures = [pool.submit(self._fetch, url) for url in urls]

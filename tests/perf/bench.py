@@ -61,6 +61,10 @@ NOOP_OVER_FLOOR = 1.5
 CONCURRENT_SPEEDUP = 3.0
 LOOP_SPEEDUP = 50.0
 RSS_LIMIT_MB = 150.0
+# A loop item of vps_domain with nothing to change against an ansible.builtin.ping item (0 ms from the API).
+LOOP_ITEM_OVER_PING = 1.3
+# One vps_domain_info task over the whole account, beyond ansible-playbook's start-up, against pages x RTT / 4.
+INFO_OVER_FLOOR = 1.5
 # The event source and the guard rulebook: seconds between polls while the remediation is timed.
 EDA_INTERVAL = 10
 EDA_SOURCE = REPO_ROOT / "extensions" / "eda" / "plugins" / "event_source" / "domain_events.py"
@@ -488,6 +492,11 @@ def report(results: Dict[str, Any], loop_items: int) -> List[str]:
         uri_requests.update(_scaled(cell["uri_put"]["requests"], factor))
         rows = [
             ("one vps_domain_info task", cell["info"], startup + pages * rtt / CONCURRENCY),
+            (
+                "  the same beyond start-up",
+                {"seconds": max(0.0, cell["info"]["seconds"] - startup), "requests": cell["info"]["requests"]},
+                pages * rtt / CONCURRENCY,
+            ),
             ("portfolio role, nothing to change", cell["role_noop"], startup + pages * rtt / CONCURRENCY),
             ("  the same, pages one after another", cell["role_noop_sequential"], startup + pages * rtt),
             (
@@ -511,11 +520,10 @@ def report(results: Dict[str, Any], loop_items: int) -> List[str]:
         print(f"{'run':<44} {'seconds':>9} {'floor':>8} {'ratio':>7}  requests")
         rows_out[key] = {}
         for label, measured, floor in rows:
-            ratio = measured["seconds"] / floor
+            ratio = measured["seconds"] / floor if floor else None
+            shown = f"{ratio:>6.2f}x" if ratio is not None else "      -"
             rows_out[key][label.strip()] = {"seconds": measured["seconds"], "floor": floor, "ratio": ratio}
-            print(
-                f"{label:<44} {measured['seconds']:>9.2f} {floor:>8.2f} {ratio:>6.2f}x  {_count(measured['requests'])}"
-            )
+            print(f"{label:<44} {measured['seconds']:>9.2f} {floor:>8.2f} {shown}  {_count(measured['requests'])}")
         for concurrency, label in ((str(CONCURRENCY), "pages"), ("1", "pages one after another")):
             measured = cell["client"][concurrency]
             floor = pages * rtt / int(concurrency)
@@ -587,6 +595,32 @@ def report(results: Dict[str, Any], loop_items: int) -> List[str]:
             False,
         ),
     ]
+    # The whole-account read: the largest cell with a round trip (at 0 ms the floor is 0 and no ratio exists).
+    timed = [key for key in results["cells"] if int(key.split("/")[1]) > 0]
+    if timed:
+        read_key = max(timed, key=lambda key: tuple(int(part) for part in key.split("/")))
+        beyond = rows_out[read_key]["the same beyond start-up"]
+        checks.append(
+            (
+                f"{read_key}: vps_domain_info beyond start-up / its floor <= {INFO_OVER_FLOOR:g}",
+                f"{beyond['ratio']:.2f}",
+                beyond["ratio"] <= INFO_OVER_FLOOR,
+                False,
+            )
+        )
+    # A loop item's cost: vps_domain with nothing to change against ping, at the lowest latency measured.
+    quiet = min(results["per_item"], key=int)
+    noop_item = (results["per_item"][quiet]["noop_loop"]["seconds"] - startup) / loop_items
+    item_ratio = noop_item / max(ping_item[quiet], 1e-9)
+    checks.append(
+        (
+            f"{quiet} ms: vps_domain no-op loop item / ping item <= {LOOP_ITEM_OVER_PING:g}",
+            f"{item_ratio:.2f}",
+            item_ratio <= LOOP_ITEM_OVER_PING,
+            False,
+        )
+    )
+    results["loop_item_ratio"] = {"latency_ms": int(quiet), "ratio": item_ratio}
     for module_scale, runs in results["modules"].items():
         info = [run for run in runs if run["module"] == "vps_domain_info"]
         if info:

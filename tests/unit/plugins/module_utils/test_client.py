@@ -1390,3 +1390,16 @@ def test_a_socket_error_while_reading_is_a_transport_failure() -> None:
     )
     assert client.get_domain(1) == {"id": 1}
     assert len(adapter.sent) == 2
+
+
+def test_a_list_page_loses_a_secret_key_on_any_item_not_only_the_first() -> None:
+    # The walk judges each key once per answer: a key first seen on a clean item must still be judged by its
+    # name on the later items, and a secret key first seen late must still be dropped everywhere after.
+    clean = dict(DOMAIN, id=1)
+    results = [clean, dict(DOMAIN, id=2, auth_code="EPP-LATE-1"), dict(DOMAIN, id=3, authCode="EPP-LATE-2")]
+    results.append(dict(DOMAIN, id=4, whois={"auth_code": "EPP-LATE-3", "nested": [{"epp_code": "EPP-LATE-4"}]}))
+    stripped = http._strip_secrets_within_depth({"count": 4, "next": None, "results": results})
+    assert "EPP-LATE" not in json.dumps(stripped)
+    assert stripped["results"][0] == clean
+    assert stripped["results"][3]["whois"] == {"nested": [{}]}
+    assert stripped == http.strip_secrets({"count": 4, "next": None, "results": results})
