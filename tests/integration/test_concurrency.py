@@ -13,8 +13,10 @@ import pytest
 NAME = "race-for-it.com"
 RIVAL_TOKEN = "rival-account-token"
 # Both registrations are held this long before the sandbox stores them, so both requests are in flight at once
-# and both runs have looked the name up (and not found it) before either registration lands.
-POST_DELAY_MS = 3000
+# and both runs have looked the name up (and not found it) before either registration lands. The look-up before a
+# registration reads the whole account when the searches find nothing, and a busy machine starts the two module
+# runs seconds apart: 8 s leaves room for both.
+POST_DELAY_MS = 8000
 
 
 def _run_both(sandbox: Any, run_playbook: Any, tmp_path: Path, tokens: List[Optional[str]]) -> List[Any]:
