@@ -38,7 +38,7 @@ description:
     The forecast covers every domain of the account, also those out of scope or excluded, since the account is
     charged for their renewals all the same.
   - Brings domains in from other registrars (O(transfers)), see RV(transfers) for the states. Nothing is kept
-    between runs: every run derives each listed domain's state from the account, so a run stopped at any point
+    between runs; every run derives each listed domain's state from the account, so a run stopped at any point
     is resumed by running it again, and a nightly run shows the progress (V(started), then V(pending), then
     V(completed)). A completed transfer gets the settings policy in the run that first sees it completed.
   - Every check of every listed transfer runs before the first transfer request - the domain is in the account
