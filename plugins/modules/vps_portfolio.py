@@ -196,9 +196,10 @@ options:
         type: str
         required: true
       auth_code:
-        description: The auth (EPP) code from the current registrar. Never shown.
+        description:
+          - The auth (EPP) code from the current registrar. Never shown.
+          - Needed for every entry; a missing one fails the task before any request, naming the entry.
         type: str
-        required: true
       override_attempt:
         description:
           - The failed attempt O(restart_failed_transfers) is decided for, as the V(failed) state's
@@ -654,7 +655,7 @@ ARGUMENT_SPEC = {
         "default": [],
         "options": {
             "name": {"type": "str", "required": True},
-            "auth_code": {"type": "str", "required": True, "no_log": True},
+            "auth_code": {"type": "str", "no_log": True},
             "override_attempt": {"type": "str"},
         },
     },
