@@ -9,6 +9,8 @@ completed; the auth codes appear in no output.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List
@@ -102,6 +104,24 @@ def charges(sandbox: Any) -> Dict[str, int]:
     for entry in sandbox.ledger():
         counted[entry["domain_name"]] = counted.get(entry["domain_name"], 0) + 1
     return counted
+
+
+def descendants(root: int) -> List[int]:
+    """The ids of every process under `root` (read from /proc), children before grandchildren."""
+    parents: Dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found: List[int] = []
+    level = [root]
+    while level:
+        level = [pid for pid, parent in parents.items() if parent in level]
+        found.extend(level)
+    return found
 
 
 def no_code_in(run: Any) -> None:
@@ -375,3 +395,120 @@ def test_codes_never_appear_at_any_verbosity_even_when_the_api_refuses(sandbox, 
     assert charges(sandbox) == {"eligible-two.net": 1}
     no_code_in(run)
     assert "abc" not in str(result["transfers"])
+
+
+def test_the_role_reports_transfers_in_text_and_html_and_prints_no_code(sandbox, run_playbook, tmp_path):
+    seed_mixed(sandbox)
+    page = tmp_path / "moving.html"
+    role = {
+        "name": "Portfolio",
+        "ansible.builtin.include_role": {"name": "vpsorg.domains.portfolio"},
+        "vars": {
+            "portfolio_domains": [],
+            "portfolio_settings": {"locked": True},
+            "portfolio_transfers": "{{ moving }}",
+            "portfolio_max_spend": 500,
+            "portfolio_report_html": str(page),
+        },
+    }
+    run = run_playbook([role], play_vars={"moving": transfers_var(MIXED)}, check=True, verbosity=4)
+    no_code_in(run)
+    lines = next(r for r in reversed(run.results) if r["task"].endswith("Show the report"))["result"]["msg"]
+    assert "Transfers in (10): 1 completed, 1 pending, 2 would start, 1 failed, 4 refused, 1 missing" in lines
+    assert any(line.startswith("  pending-move.org: pending, 20 day(s) pending, ") for line in lines), lines
+    assert any(line.startswith("  eligible.com: would_start, estimated 12.99 USD, ") for line in lines), lines
+    assert not any(line.startswith("  example-shop.com:") and "would_start" in line for line in lines)
+    assert "Spending: 27.98 USD estimated, 0.00 USD spent" in lines
+    html = page.read_text(encoding="utf-8")
+    assert "<h2>Transfers in (10)</h2>" in html
+    assert "young.com" in html and "60-day rule" in html
+    # The table lists the transfers not completed: the completed example-shop.com is counted, not listed.
+    table = html.split("<h2>Transfers in (10)</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "example-shop.com" not in table
+    assert not any(code in html for code in CODES.values() if len(code) >= 6)
+    assert writes(sandbox) == []
+
+
+def test_a_run_killed_while_posts_are_in_flight_is_resumed_by_running_it_again(sandbox, run_playbook, tmp_path):
+    """SIGKILL of ansible-playbook once some POSTs reached the sandbox, then the same run again: one charge per
+    domain, and every domain's true state."""
+    import signal
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.integration.conftest import BIN_DIR, base_environment
+
+    sandbox.configure(transfer_delay=600)
+    names = [f"moving-{index:02d}.com" for index in range(50)]
+    codes = {name: f"EPP-KILL-{index:04d}" for index, name in enumerate(names)}
+    sandbox.control(
+        "POST",
+        "domains",
+        [
+            {
+                "domain_name": name,
+                "registrar": OTHER,
+                "registration_date": days_from_now(-400),
+                "auth_code": codes[name],
+                "locked": False,
+            }
+            for name in names
+        ],
+    )
+    sandbox.configure(latency_ms=200)
+    sandbox.clear_journal()
+    play = {
+        "name": "Bulk",
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "vars": {"moving": [{"name": name, "auth_code": codes[name]} for name in names]},
+        "module_defaults": {"group/vpsorg.domains.all": {"api_url": sandbox.api_url, "api_token": sandbox.token}},
+        "tasks": [portfolio_task(domains=[], concurrency=8)],
+    }
+    run_dir = tmp_path / "killed"
+    run_dir.mkdir()
+    playbook = run_dir / "playbook.yml"
+    playbook.write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
+    process = subprocess.Popen(
+        [str(BIN_DIR / "ansible-playbook"), "-i", "localhost,", str(playbook)],
+        env=base_environment(run_dir),
+        cwd=str(run_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(transfer_posts(sandbox)) < 5:
+            assert process.poll() is None, "the run ended before it was killed"
+            assert time.monotonic() < deadline, "no transfer request reached the sandbox"
+            time.sleep(0.1)
+        # ansible-playbook and every process under it (its worker starts a session of its own, and the module
+        # runs under the worker), at once: nothing of the run survives to finish its requests.
+        for pid in [process.pid, *descendants(process.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    killed_posts = len(transfer_posts(sandbox))
+    assert 5 <= killed_posts < 50, killed_posts
+    sandbox.configure(latency_ms=0)
+    run = run_playbook([portfolio_task(domains=[], concurrency=8)], play_vars=play["vars"])
+    result = run.result(TASK)
+    assert run.status(TASK) == "changed", result
+    found = states(result)
+    assert set(found) == set(names)
+    charged = charges(sandbox)
+    assert charged == dict.fromkeys(names, 1), charged
+    # A domain the killed run charged is pending now; the rest were started by the second run.
+    assert set(found.values()) <= {"pending", "started"}
+    assert sum(1 for state in found.values() if state == "started") == 50 - sum(
+        1 for state in found.values() if state == "pending"
+    )
+    assert len(transfer_posts(sandbox)) == 50
+    assert sys.executable  # the harness ran with this interpreter
+    no_code_in(run)
+    assert not any(code in run.output for code in codes.values())
