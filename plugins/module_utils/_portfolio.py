@@ -26,7 +26,7 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._forecast import (
     renewal_forecast,
     unpriced,
 )
-from ansible_collections.vpsorg.domains.plugins.module_utils._http import redact, redact_text
+from ansible_collections.vpsorg.domains.plugins.module_utils._http import redact_text
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import (
     amount,
     check_budget,
@@ -322,6 +322,8 @@ class InboundTransfer:
         # Why the code cannot be sent (its form), in words that never quote it; None when it is well formed.
         self.code_problem = code_problem
         self.override_attempt: Optional[str] = override
+        # Every form of this entry's code as given: masked in whatever is reported about this entry.
+        self.secrets: Tuple[str, ...] = ()
         self.id: Any = None
         self.state: Optional[str] = None
         self.detail: Optional[str] = None
@@ -390,7 +392,9 @@ def check_transfers(value: Any) -> List[InboundTransfer]:
         override = item.get("override_attempt")
         if override is not None and (not isinstance(override, str) or not override.strip()):
             raise PolicyError(f"{option}.override_attempt: must be the attempt quoted by a refusal, got {override!r}")
-        entries.append(InboundTransfer(index, name, checked, problem, override.strip() if override else None))
+        entry = InboundTransfer(index, name, checked, problem, override.strip() if override else None)
+        entry.secrets = tuple(sorted({code, code.strip()} - {""}, key=len, reverse=True))
+        entries.append(entry)
     return entries
 
 
@@ -572,7 +576,7 @@ def _transfer(client: Any, change: DomainChange, budget: engine.Budget, grace_se
             entry.detail = error.msg
         raise
     change.done = True
-    change.warnings.extend(outcome.warnings)
+    change.warnings.extend(redact_text(warning, entry.secrets) for warning in outcome.warnings)
     shown = outcome.answer if outcome.answer is not None else (outcome.found or {})
     entry.state = STARTED
     entry.initiated_at = shown.get("transfer_initiated_at")
@@ -836,7 +840,6 @@ def apply_changes(
     grace_seconds: float = lookup_grace(None),
     max_spend: Optional[float] = None,
     account: Optional[Dict[str, Dict[str, Any]]] = None,
-    secrets: Tuple[str, ...] = (),
 ) -> None:
     """Send every write of the plan through the write engine from at most `concurrency` threads sharing one client.
 
@@ -856,7 +859,12 @@ def apply_changes(
             else:
                 _update(client, change, known.get(str(change.id), {"id": change.id}))
         except Exception as error:  # one domain's failure must not stop the others
-            change.error, change.failure = engine.error_result(error, secrets)
+            # Only this change's own code can be in what its requests answered: masking every code of a long list
+            # in every answer would cost (codes x strings) for nothing.
+            own = change.transfer.secrets if change.transfer is not None else ()
+            change.error, change.failure = engine.error_result(error, own)
+            if change.transfer is not None:
+                change.transfer.detail = redact_text(change.transfer.detail or "", own) or None
 
     writes = plan.writes
     if max_spend is not None:
@@ -1119,14 +1127,6 @@ class PortfolioOperation(Operation):
         return [read.get(str(domain.get("id")), domain) for domain in account]
 
     def run(self) -> Dict[str, Any]:
-        secrets = self.request.secrets
-        try:
-            result = self._run()
-        except TaskError as error:
-            raise TaskError(redact_text(error.msg, secrets), **redact(error.result, secrets)) from None
-        return redact(result, secrets)
-
-    def _run(self) -> Dict[str, Any]:
         request = self.request
         account = self.client.list_domains(concurrency=request.concurrency)
         if request.transfers:
@@ -1176,7 +1176,6 @@ class PortfolioOperation(Operation):
                 grace_seconds=self.grace_seconds,
                 max_spend=request.max_spend,
                 account={str(domain.get("id")): domain for domain in account},
-                secrets=request.secrets,
             )
         for change in plan.changes:
             warnings.extend(change.warnings)
