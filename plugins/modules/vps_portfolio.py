@@ -229,7 +229,8 @@ options:
 notes:
   - The account is read with the list endpoint only; fields that only the detail carries (registrar, WHOIS)
     are not used. So C(pending_transfer_stuck) is found only for domains whose list object carries
-    C(transfer_status) and C(transfer_initiated_at); no detail is read per domain to find it.
+    C(transfer_status) and C(transfer_initiated_at), and for the domains of O(transfers) (whose detail is read
+    when the list object cannot tell their transfer state); no other detail is read to find it.
   - Findings and the renewal forecast judge every domain in scope that is not excluded, whatever its status,
     as this run left it (in check mode, as it is).
   - A registration that succeeded when the update setting the transfer lock afterwards failed counts as both
