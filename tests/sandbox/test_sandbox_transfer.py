@@ -290,3 +290,22 @@ def test_transfer_outcome_is_checked(sandbox: Any) -> None:
     patched = sandbox.patch_domain(104, transfer_outcome="fail", transfer_fail_reason="Registrar lock is on")
     assert (patched["transfer_outcome"], patched["transfer_fail_reason"]) == ("fail", "Registrar lock is on")
     assert sandbox.patch_domain(104, transfer_outcome=None)["transfer_outcome"] is None
+
+
+def test_a_store_file_made_before_transfer_outcomes_gains_the_columns(tmp_path: Any) -> None:
+    import sqlite3
+
+    from sandbox.store import Config, Store
+
+    path = str(tmp_path / "old.sqlite")
+    Store(path, Config()).close()
+    with sqlite3.connect(path) as db:
+        # The file as an earlier sandbox left it: the table without the two columns.
+        db.execute("ALTER TABLE domains DROP COLUMN transfer_outcome")
+        db.execute("ALTER TABLE domains DROP COLUMN transfer_fail_reason")
+    store = Store(path, Config())
+    try:
+        stored = store.seed_domain({"domain_name": "old-file.com", "transfer_outcome": "stay"})
+        assert stored["transfer_outcome"] == "stay"
+    finally:
+        store.close()
