@@ -8,11 +8,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List
 
 import pytest
-from ansible.errors import AnsibleFilterError
-from ansible_collections.vpsorg.domains.plugins.filter.portfolio import transfer_codes_csv
 from ansible_collections.vpsorg.domains.plugins.module_utils import _portfolio as portfolio
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import price_table
 from ansible_collections.vpsorg.domains.plugins.module_utils._names import InvalidValue
+from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import transfer_codes_from_csv
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 CODE = "EPP-UNIT-4711"
@@ -263,7 +262,7 @@ def test_summary_and_result_of_the_transfers() -> None:
 # -- the CSV filter --------------------------------------------------------------------------------------------
 def test_csv_export_with_other_columns_and_quotes() -> None:
     text = '\ufeffDomain,Expires,"Auth Code",Registrar\nalpha.com,2027-01-01,"EPP,1234",X\n\nbeta.net,2027,EPP-99,Y\n'
-    assert transfer_codes_csv(text) == [
+    assert transfer_codes_from_csv(text) == [
         {"name": "alpha.com", "auth_code": "EPP,1234"},
         {"name": "beta.net", "auth_code": "EPP-99"},
     ]
@@ -280,7 +279,7 @@ def test_csv_export_with_other_columns_and_quotes() -> None:
     ],
 )
 def test_csv_errors_name_the_record_never_the_code(text: str, message: str) -> None:
-    with pytest.raises(AnsibleFilterError) as raised:
-        transfer_codes_csv(text)
+    with pytest.raises(ValueError) as raised:
+        transfer_codes_from_csv(text)
     assert message in str(raised.value)
     assert "EPP-SECRET-1" not in str(raised.value)
