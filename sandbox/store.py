@@ -68,7 +68,9 @@ CREATE TABLE IF NOT EXISTS domains (
     transfer_completed_at TEXT,
     transfer_failure_reason TEXT,
     activate_at REAL,
-    transfer_complete_at REAL);
+    transfer_complete_at REAL,
+    transfer_outcome TEXT,
+    transfer_fail_reason TEXT);
 CREATE INDEX IF NOT EXISTS domains_account ON domains(account);
 CREATE TABLE IF NOT EXISTS registry (domain_name TEXT PRIMARY KEY, holder TEXT, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ledger (
@@ -82,7 +84,13 @@ CREATE TABLE IF NOT EXISTS journal (
 # Stored fields a control call may set, and how each is checked. Times (DATE_KEYS) may be ISO strings.
 _BOOL_FIELDS = ("auto_renew", "locked", "privacy_protection")
 _TIMER_FIELDS = ("activate_at", "transfer_complete_at")
-_TEXT_FIELDS = ("registrar", "dns_managed_by", "auth_code", "transfer_failure_reason")
+_TEXT_FIELDS = ("registrar", "dns_managed_by", "auth_code", "transfer_failure_reason", "transfer_fail_reason")
+# What becomes of a transfer once it is started (never shown by the API): it completes after transfer_delay
+# (null or "complete"), fails then with transfer_fail_reason ("fail"), or stays pending ("stay").
+TRANSFER_OUTCOMES = ("complete", "fail", "stay")
+DEFAULT_FAIL_REASON = "The losing registrar refused the transfer."
+# Columns added after the first schema: added to a database file made before them.
+_ADDED_COLUMNS = (("transfer_outcome", "TEXT"), ("transfer_fail_reason", "TEXT"))
 SEED_FIELDS = frozenset(
     (
         "domain_name",
@@ -90,6 +98,7 @@ SEED_FIELDS = frozenset(
         "nameservers",
         "dns_records_count",
         "transfer_status",
+        "transfer_outcome",
         "whois_created_date",
         *_BOOL_FIELDS,
         *DATE_KEYS,
@@ -107,6 +116,8 @@ _NULLABLE = frozenset(
         "transfer_failure_reason",
         "activate_at",
         "transfer_complete_at",
+        "transfer_outcome",
+        "transfer_fail_reason",
     )
 )
 
@@ -210,6 +221,10 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            present = {row[1] for row in self._db.execute("PRAGMA table_info(domains)").fetchall()}
+            for column, kind in _ADDED_COLUMNS:
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE domains ADD COLUMN {column} {kind}")
             fresh = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() is None
         if fresh:
             self.reset()
@@ -245,11 +260,18 @@ class Store:
                 (_timer_iso(row["activate_at"]), row["id"]),
             )
         for row in db.execute(
-            "SELECT id, expiration_date, transfer_complete_at FROM domains WHERE transfer_status = 'pending'"
-            " AND transfer_complete_at IS NOT NULL AND transfer_complete_at <= ?",
+            "SELECT id, expiration_date, transfer_complete_at, transfer_outcome, transfer_fail_reason FROM domains"
+            " WHERE transfer_status = 'pending' AND transfer_complete_at IS NOT NULL AND transfer_complete_at <= ?",
             (now,),
         ).fetchall():
             done = _timer_iso(row["transfer_complete_at"])
+            if row["transfer_outcome"] == "fail":
+                db.execute(
+                    "UPDATE domains SET transfer_status = 'failed', transfer_failure_reason = ?,"
+                    " transfer_complete_at = NULL, updated_date = ? WHERE id = ?",
+                    (row["transfer_fail_reason"] or DEFAULT_FAIL_REASON, done, row["id"]),
+                )
+                continue
             db.execute(
                 "UPDATE domains SET transfer_status = 'completed', registrar = ?, expiration_date = ?,"
                 " transfer_completed_at = ?, transfer_complete_at = NULL, updated_date = ? WHERE id = ?",
@@ -467,11 +489,13 @@ class Store:
             )  # fmt: skip
             due = now.timestamp() + self.config.transfer_delay
             estimated = stamp(datetime.fromtimestamp(due, timezone.utc))
+            # A transfer meant to stay pending has no timer: the approval never comes.
+            timer = None if row["transfer_outcome"] == "stay" else due
             db.execute(
                 "UPDATE domains SET transfer_status = 'pending', transfer_initiated_at = ?, estimated_completion = ?,"
                 " transfer_completed_at = NULL, transfer_failure_reason = NULL, transfer_complete_at = ?,"
                 " auto_renew = ?, updated_date = ? WHERE id = ?",
-                (stamp(now), estimated, due, int(auto_renew), stamp(now), domain_id),
+                (stamp(now), estimated, timer, int(auto_renew), stamp(now), domain_id),
             )
         return {
             "id": domain_id,
@@ -784,6 +808,11 @@ def _check_stored_fields(fields: Dict[str, Any]) -> Dict[str, Any]:
         elif key == "transfer_status":
             if value not in TRANSFER_STATUSES:
                 errors[key] = [f"Null or one of: {', '.join(TRANSFER_STATUSES)}."]
+            else:
+                clean[target] = value
+        elif key == "transfer_outcome":
+            if value not in TRANSFER_OUTCOMES:
+                errors[key] = [f"Null or one of: {', '.join(TRANSFER_OUTCOMES)}."]
             else:
                 clean[target] = value
         elif key in _BOOL_FIELDS:

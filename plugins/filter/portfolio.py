@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of vpsorg.domains: money as people read it, and the portfolio report as one HTML page."""
+"""Filters of vpsorg.domains: money as people read it, the portfolio report as one HTML page, and the transfer
+list of a registrar's CSV export."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping
+from typing import Any, Callable, Dict, List, Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import usd
 from ansible_collections.vpsorg.domains.plugins.module_utils._report import render_html
+from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import transfer_codes_from_csv
 
 
 def portfolio_report_html(report: Any, title: str = "Domain portfolio report") -> str:
@@ -20,8 +22,21 @@ def portfolio_report_html(report: Any, title: str = "Domain portfolio report") -
     return render_html(report, title=str(title))
 
 
+# Header names a registrar's export may use for the two columns read (compared lower case, spaces as "_").
+def transfer_codes_csv(text: Any) -> List[Dict[str, str]]:
+    """The `transfers` list ({name, auth_code}) of a CSV export with a header (see _write_rules)."""
+    try:
+        return transfer_codes_from_csv(text)
+    except ValueError as error:
+        raise AnsibleFilterError(f"transfer_codes_csv: {error}") from None
+
+
 class FilterModule:
     """The filters of vpsorg.domains."""
 
     def filters(self) -> Dict[str, Callable[..., Any]]:
-        return {"usd": usd, "portfolio_report_html": portfolio_report_html}
+        return {
+            "usd": usd,
+            "portfolio_report_html": portfolio_report_html,
+            "transfer_codes_csv": transfer_codes_csv,
+        }

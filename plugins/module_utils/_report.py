@@ -274,6 +274,42 @@ def _renewals(report: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
     return explained + table + spending
 
 
+# The states of a listed transfer, in the order the report counts them.
+TRANSFER_STATES = ("missing", "completed", "pending", "failed", "started", "would_start", "refused")
+
+
+def _transfers(report: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
+    """The inbound transfers: a count per state, then the table of those not completed (what still needs time
+    or a person). Empty when the run listed none, so a report without transfers stays as it was."""
+    transfers = list(report.get("transfers") or [])
+    if not transfers:
+        return ""
+    counts = summary.get("transfers") or {}
+    cards = "".join(
+        f'<div class="card">{_text(state.replace("_", " "))}<b>{_text(counts.get(state, 0))}</b></div>'
+        for state in TRANSFER_STATES
+        if counts.get(state) or state in ("completed", "pending")
+    )
+    open_rows = [
+        [
+            f"<b>{_text(t.get('name'))}</b>",
+            (f'<span class="bad">{_text(t.get("state"))}</span>' if t.get("state") in ("missing", "failed", "refused")
+             else _text(t.get("state"))),
+            _text(str(t.get("initiated_at") or "")[:10]),
+            _text("" if t.get("days_pending") is None else t.get("days_pending")),
+            _text(t.get("detail")),
+        ]
+        for t in transfers
+        if t.get("state") != "completed"
+    ]  # fmt: skip
+    table = (
+        _table(["domain", "state", "started", "days pending", "detail"], open_rows, numeric=[3], short=[1, 2])
+        if open_rows
+        else '<p class="ok">Every listed transfer has completed.</p>'
+    )
+    return f'<h2>Transfers in ({len(transfers)})</h2><div class="cards">{cards}</div>{table}'
+
+
 def render_html(report: Mapping[str, Any], title: str = "Domain portfolio report") -> str:
     """The whole page for a portfolio report (the role's `portfolio_report`, or a vps_portfolio result)."""
     summary = report.get("summary") or {}
@@ -331,6 +367,7 @@ def render_html(report: Mapping[str, Any], title: str = "Domain portfolio report
         + f"<h2>Needs action</h2>{_needs_action(report, check)}"
         f'<h2>Summary</h2><div class="cards">{cards}</div>'
         f"<h2>Expiring within {_text(days)} days</h2>{_expiring(report, days)}"
+        f"{_transfers(report, summary)}"
         f"<h2>Changes</h2>{_changes(changes, check)}"
         f"<h2>Renewals in the next 365 days</h2>{_renewals(report, summary)}"
         f"<h2>Other findings</h2>{findings_html}"

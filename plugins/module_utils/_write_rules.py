@@ -9,6 +9,8 @@ nothing here imports it.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
@@ -372,3 +374,42 @@ def diff_entry(
         "before": yaml_text(before),
         "after": yaml_text(after),
     }
+
+
+# -- the auth codes of a registrar's CSV export ------------------------------------------------------------
+_DOMAIN_COLUMNS = ("domain", "domain_name", "name")
+_CODE_COLUMNS = ("auth_code", "authcode", "epp_code", "epp", "transfer_code")
+
+
+def _column(header: List[str], names: tuple, what: str) -> int:
+    keys = ["_".join(str(cell).strip().lstrip("\ufeff").lower().split()) for cell in header]
+    for name in names:
+        if name in keys:
+            return keys.index(name)
+    shown = ", ".join(cell.strip() for cell in header) or "none"
+    raise ValueError(f"the header has no {what} column (columns: {shown})")
+
+
+def transfer_codes_from_csv(text: Any) -> List[Dict[str, str]]:
+    """The `transfers` list ({name, auth_code}) of a CSV export with a header; other columns are ignored.
+
+    An error names the line and the column, never a code.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"expects the CSV file's text, got {type(text).__name__}")
+    rows = [row for row in csv.reader(io.StringIO(text.lstrip("\ufeff"))) if any(cell.strip() for cell in row)]
+    if not rows:
+        raise ValueError("the CSV is empty (a header with domain and auth_code is needed)")
+    header, records = rows[0], rows[1:]
+    name_at = _column(header, _DOMAIN_COLUMNS, "domain")
+    code_at = _column(header, _CODE_COLUMNS, "auth_code")
+    transfers = []
+    for number, row in enumerate(records, start=2):
+        name = row[name_at].strip() if len(row) > name_at else ""
+        code = row[code_at].strip() if len(row) > code_at else ""
+        if not name:
+            raise ValueError(f"record {number} has no domain")
+        if not code:
+            raise ValueError(f"record {number} ({name}) has no auth_code")
+        transfers.append({"name": name, "auth_code": code})
+    return transfers

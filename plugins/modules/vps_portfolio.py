@@ -37,6 +37,22 @@ description:
     (RV(expiry_calendar)) and the findings of an audit (RV(findings)), all judged from the account as read.
     The forecast covers every domain of the account, also those out of scope or excluded, since the account is
     charged for their renewals all the same.
+  - Brings domains in from other registrars (O(transfers)), see RV(transfers) for the states. Nothing is kept
+    between runs; every run derives each listed domain's state from the account, so a run stopped at any point
+    is resumed by running it again, and a nightly run shows the progress (V(started), then V(pending), then
+    V(completed)). A completed transfer gets the settings policy in the run that first sees it completed.
+  - Every check of every listed transfer runs before the first transfer request - the domain is in the account
+    (exactly once), it is at least 60 days old, its auth code is well formed, it does not expire within 15 days
+    (renew it at the current registrar first), its TLD's price is known when O(max_spend) is set, and the sum
+    of every estimate (transfers and registrations) is within O(max_spend). A sum over the budget fails the task
+    before any write, naming the domains and the sum; a domain failing another check is reported V(refused)
+    and nothing is sent for it.
+  - Transfer requests go through the collection's one write path - sent at most once per domain, an unclear
+    answer looked up (the domain's C(transfer_status)) and never sent again, answers checked, O(concurrency)
+    requests in flight, and a 429 pauses them all. The detail of a listed domain is read only when its list
+    object cannot tell its transfer state.
+  - Auth codes are never shown - not in the result, a warning, an error, a diff, at any verbosity - and are sent
+    only to O(api_url).
 author:
   - vpsorg.domains maintainers (@vpsorg)
 extends_documentation_fragment:
@@ -131,13 +147,16 @@ options:
     default: false
   max_changes:
     description:
-      - The most domains one run may change (updates and registrations together).
+      - The most domains one run may change (updates, registrations and transfers together).
       - When more would change, the task fails before the first write and names the domains.
       - Not set means no limit.
     type: int
   max_spend:
     description:
-      - The most this run may spend on registrations, in USD. Not set means no limit.
+      - The most this run may spend on registrations and transfers, in USD. Not set means no limit.
+      - The transfers of O(transfers) count with the registrations - every transfer to start is estimated (price
+        of its TLD x 1 year); a transfer whose TLD has no known price is reported V(refused), and a sum over the
+        budget fails the task before any write. The transfers are then sent with O(concurrency).
       - Before the first write the estimates (price of the TLD x 1 year) of every planned registration are
         summed; when the sum is over O(max_spend), or a planned registration's TLD has no known price, the task
         fails before any request that writes (updates included), naming the domains and the sum. A budget equal
@@ -155,6 +174,49 @@ options:
       - What the API charges stays the truth; the table only estimates.
     type: dict
     version_added: 0.2.0
+  transfers:
+    description:
+      - Domains to bring in from other registrars, each with the auth (EPP) code of its current registrar.
+      - The domain must be in the account already (added in the VPS.org panel); one that is not is reported
+        V(missing) and fails the task at the end.
+      - Listed domains are in scope whatever O(domains) says. While a transfer is not V(completed), the domain
+        is left alone (a transfer lock set now would stop its transfer) and reported in RV(skipped_domains).
+      - The transfer request carries O(settings.auto_renew) (or the domain's override) when it is set, else
+        V(true).
+      - Each name may appear only once (compared in canonical form); the keys are checked strictly.
+      - A code that is not 6 to 255 printable ASCII characters without spaces is reported V(refused); the error
+        never shows the code.
+    type: list
+    elements: dict
+    default: []
+    version_added: 0.3.0
+    suboptions:
+      name:
+        description: The domain name; internationalised names are accepted.
+        type: str
+        required: true
+      auth_code:
+        description:
+          - The auth (EPP) code from the current registrar. Never shown.
+          - Needed for every entry; a missing one fails the task before any request, naming the entry.
+        type: str
+      override_attempt:
+        description:
+          - The failed attempt O(restart_failed_transfers) is decided for, as the V(failed) state's
+            RV(transfers[].detail) quotes it (the attempt's C(transfer_initiated_at)).
+          - Without it a failed transfer is not restarted; when the API shows another attempt than this one (a
+            restarted transfer failed again), nothing is paid and the domain is reported V(failed) until a
+            person sets the new value.
+        type: str
+  restart_failed_transfers:
+    description:
+      - Start a new transfer (charged again) for a listed domain whose last transfer failed.
+      - "Overrides are one-time: the restart applies to the one attempt a person decided about, named by the
+        entry's O(transfers[].override_attempt). A transfer restarted by this option and failed again changes
+        that value, so a repeated run of the unchanged task reports V(failed) instead of paying again."
+    type: bool
+    default: false
+    version_added: 0.3.0
   concurrency:
     description: How many requests are in flight at once while changes are applied, 1 to 32.
     type: int
@@ -167,7 +229,8 @@ options:
 notes:
   - The account is read with the list endpoint only; fields that only the detail carries (registrar, WHOIS)
     are not used. So C(pending_transfer_stuck) is found only for domains whose list object carries
-    C(transfer_status) and C(transfer_initiated_at); no detail is read per domain to find it.
+    C(transfer_status) and C(transfer_initiated_at), and for the domains of O(transfers) (whose detail is read
+    when the list object cannot tell their transfer state); no other detail is read to find it.
   - Findings and the renewal forecast judge every domain in scope that is not excluded, whatever its status,
     as this run left it (in check mode, as it is).
   - A registration that succeeded when the update setting the transfer lock afterwards failed counts as both
@@ -215,6 +278,31 @@ EXAMPLES = r"""
       shop: 29.99
   register: bought
 
+- name: Bring three domains in from other registrars (codes from a vault file), locked and renewing
+  vpsorg.domains.vps_portfolio:
+    settings:
+      auto_renew: true
+      locked: true
+    domains: []
+    transfers:
+      - name: example-moving.com
+        auth_code: "{{ vault_transfer_codes['example-moving.com'] }}"
+      - name: example-moving.net
+        auth_code: "{{ vault_transfer_codes['example-moving.net'] }}"
+      - name: example-moving.org
+        auth_code: "{{ vault_transfer_codes['example-moving.org'] }}"
+    max_spend: 60
+  register: moved
+
+- name: Restart one failed transfer, for the attempt its detail quoted (charged again)
+  vpsorg.domains.vps_portfolio:
+    domains: []
+    transfers:
+      - name: example-moving.net
+        auth_code: "{{ vault_new_code }}"
+        override_attempt: "2026-01-16T16:30:00Z"
+    restart_failed_transfers: true
+
 - name: What the renewals of the next 365 days will cost
   ansible.builtin.debug:
     msg: "{{ bought.summary.renewal_cost_365d | vpsorg.domains.usd }}"
@@ -250,6 +338,7 @@ summary:
     spent: 12.99
     renewal_cost_30d: 14.99
     renewal_cost_365d: 68.97
+    transfers: {missing: 0, completed: 1, pending: 2, failed: 0, started: 3, would_start: 0, refused: 1}
   contains:
     checked:
       description: Domains compared with the policy (in scope, not excluded, with a status in O(statuses)).
@@ -258,7 +347,7 @@ summary:
       description: Domains of the account whose settings differ from the policy.
       type: int
     changed:
-      description: Domains updated or registered.
+      description: Domains updated, registered or whose transfer was started.
       type: int
     failed:
       description: Domains whose write failed, or whose name matches several domains of the account.
@@ -274,14 +363,15 @@ summary:
       type: int
     estimated_spend:
       description:
-        - The estimated cost in USD of the registrations planned (in check mode) or planned and attempted, from
-          the price table; registrations whose TLD has no known price are left out (with a warning).
+        - The estimated cost in USD of the registrations and transfers planned (in check mode) or planned and
+          attempted, from the price table; registrations whose TLD has no known price are left out (with a
+          warning).
       type: float
       version_added: 0.2.0
     spent:
       description:
         - What this run was charged in USD, the sum of the C(total_cost) the API reported for each registration
-          (its estimate where the API's answer did not say). V(0) in check mode.
+          and transfer started (its estimate where the API's answer did not say). V(0) in check mode.
       type: float
       version_added: 0.2.0
     renewal_cost_30d:
@@ -295,6 +385,10 @@ summary:
         - Always the sum of the RV(renewals) months' C(estimated_cost).
       type: float
       version_added: 0.2.0
+    transfers:
+      description: How many listed transfers are in each state of RV(transfers[].state) (every state present).
+      type: dict
+      version_added: 0.3.0
 changes:
   description:
     - One entry per domain that drifted, was (or would be) registered, or could not be planned, sorted by name.
@@ -310,7 +404,8 @@ changes:
       type: int
     action:
       description:
-        - V(update), V(register), or V(refuse) for a name several ids hold (none of them is written; see
+        - V(update), V(register), V(transfer) (a transfer of O(transfers) started), or V(refuse) for a name several
+          ids hold (none of them is written; see
           RV(changes[].error) and RV(changes[].ids)).
       type: str
     ids:
@@ -342,10 +437,10 @@ changes:
       type: dict
       returned: when the domain was registered
     estimated_cost:
-      description: What the registration is estimated to cost in USD (1 year); V(null) when the TLD has no known
-        price.
+      description: What the registration or transfer is estimated to cost in USD (1 year); V(null) when the TLD
+        has no known price.
       type: float
-      returned: for a registration
+      returned: for a registration or a transfer
       version_added: 0.2.0
 expiring:
   description: Domains in scope that expire within O(expiry_warning_days) days or have expired, soonest first.
@@ -463,6 +558,66 @@ expiry_calendar:
       description: The domains due that month with auto-renew off.
       type: list
       elements: str
+transfers:
+  description:
+    - One entry per domain of O(transfers), sorted by name, in the state the account shows now.
+    - V(missing) - not in the account; nothing is done and the task fails at the end (add it in the VPS.org
+      panel).
+    - V(completed) - its registrar is VPS.org or its C(transfer_status) is V(completed); the settings policy is
+      applied to it in this run.
+    - V(pending) - a transfer is under way; RV(transfers[].days_pending) counts the days since it started, and
+      more than 14 gives the finding C(pending_transfer_stuck).
+    - V(failed) - the last transfer failed; RV(transfers[].detail) gives the reason. Restarted only under
+      O(restart_failed_transfers).
+    - V(started) - no transfer was under way and every check passed; one transfer request was sent (in check
+      mode V(would_start), nothing sent).
+    - V(refused) - a check failed (or the API refused the request); nothing is charged and
+      RV(transfers[].detail) names the check (C(60-day rule), C(auth code), C(expiry), C(price), C(transfer
+      state)).
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.3.0
+  sample:
+    - name: example-moving.com
+      id: 131
+      state: started
+      detail: a transfer of example-moving.com to VPS.org was started
+      initiated_at: "2026-01-16T16:30:00Z"
+      estimated_completion: "2026-01-23T16:30:00Z"
+      days_pending: 0
+      estimated_cost: 12.99
+      cost: 12.99
+  contains:
+    name:
+      description: The domain name in canonical form.
+      type: str
+    id:
+      description: The domain's id; V(null) when it is V(missing).
+      type: raw
+    state:
+      description: The state, as above.
+      type: str
+      choices: [missing, completed, pending, failed, started, would_start, refused]
+    detail:
+      description: The state in words, with the reason of a failure or the check that refused.
+      type: str
+    initiated_at:
+      description: When the transfer was started, as the API gives it; V(null) when none is known.
+      type: str
+    estimated_completion:
+      description: When the API expects the transfer to complete; V(null) when none is known.
+      type: str
+    days_pending:
+      description: Calendar days since the transfer started (UTC), for V(pending) and V(started).
+      type: int
+    estimated_cost:
+      description: The transfer's estimated cost in USD (1 year at the TLD's price), for a transfer to start.
+      type: float
+    cost:
+      description: What the transfer request was charged (the API's C(total_cost), else the estimate); V(null)
+        when none was sent.
+      type: float
 failure:
   description: The API error when reading the account failed.
   returned: when reading the account failed
@@ -495,6 +650,17 @@ ARGUMENT_SPEC = {
     "max_changes": {"type": "int"},
     "max_spend": {"type": "float"},
     "prices": {"type": "dict"},
+    "transfers": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "name": {"type": "str", "required": True},
+            "auth_code": {"type": "str", "no_log": True},
+            "override_attempt": {"type": "str"},
+        },
+    },
+    "restart_failed_transfers": {"type": "bool", "default": False},
     "concurrency": {"type": "int", "default": 4},
     "expiry_warning_days": {"type": "int", "default": 30},
 }

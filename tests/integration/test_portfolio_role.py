@@ -93,6 +93,9 @@ def test_applies_the_policy_and_publishes_the_report(run_playbook, sandbox):
         "expiring": 1,
         "estimated_spend": 0.0,
         "spent": 0.0,
+        "transfers": dict.fromkeys(
+            ("missing", "completed", "pending", "failed", "started", "would_start", "refused"), 0
+        ),
         # After the run every domain renews itself: example-blog.net (.net, 20 days) within 30 days; with
         # example-labs.io (200) and transfer-me.org (300) within 365; example-shop.com (400) after that.
         "renewal_cost_30d": 14.99,

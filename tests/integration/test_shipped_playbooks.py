@@ -219,6 +219,41 @@ def case_transfer(h: Harness, check: bool) -> None:
         assert [entry.get("domain_name") for entry in h.sandbox.ledger()] == ["transfer-me.org"]
 
 
+def case_transfer_in(h: Harness, check: bool) -> None:
+    csv = "transfer_in_csv=vars/transfer_codes.example.csv"
+    codes = ("EPP-DEMO-1234", "EPP-FAKE,5678")
+    # Without confirm: the plan only, whatever the mode.
+    plan = h.play("transfer_in.yml", check, "-e", csv)
+    assert plan.rc == 0, plan.output
+    shown = ending(plan, "Show the plan")["result"]["msg"]
+    assert shown[0] == (
+        "1 transfer(s) to start, estimated 13.99 USD; 1 completed, 0 pending, 0 failed, 0 refused, 0 missing"
+    ), shown
+    assert shown[1] == "Nothing was sent. To start them: run again with -e confirm=true"
+    lines = ending(plan, "Show the report")["result"]["msg"]
+    assert "Transfers in (2): 1 completed, 1 would start" in lines, lines
+    assert writes(h.sandbox.journal()) == []
+    run = h.play("transfer_in.yml", check, "-e", csv, "-e", "confirm=true", "-vvvv")
+    assert run.rc == 0, run.output
+    assert not any(code in run.output for code in codes)
+    if check:
+        assert writes(h.sandbox.journal()) == []
+        assert h.sandbox.ledger() == []
+    else:
+        assert ending(run, "Show the plan")["result"]["msg"][1] == "Starting them now (confirm=true)."
+        assert writes(h.sandbox.journal()) == ["POST /api/v1/domains/104/transfer/"]
+        assert [entry.get("domain_name") for entry in h.sandbox.ledger()] == ["transfer-me.org"]
+        report = ending(run, "Publish the report as a fact")["result"]["ansible_facts"]["portfolio_report"]
+        assert [(t["name"], t["state"]) for t in report["transfers"]] == [
+            ("example-shop.com", "completed"),
+            ("transfer-me.org", "started"),
+        ]
+    # The vault-file form: the shipped example codes file (not encrypted here), the same plan.
+    vault = h.play("transfer_in.yml", True, "-e", "transfer_in_codes_file=vars/transfer_codes.example.yml")
+    assert vault.rc == 0, vault.output
+    assert "transfer-me.org" in str(ending(vault, "Show the report")["result"]["msg"])
+
+
 def case_remediate(h: Harness, check: bool) -> None:
     # By hand, without a policy: the unlocked example-blog.net is locked again, nothing else is touched.
     run = h.play("remediate.yml", check, "-e", "remediate_domain=example-blog.net")
@@ -261,6 +296,7 @@ CASES: Dict[str, Callable[[Harness, bool], None]] = {
     "register.yml": case_register,
     "remediate.yml": case_remediate,
     "transfer.yml": case_transfer,
+    "transfer_in.yml": case_transfer_in,
 }
 
 

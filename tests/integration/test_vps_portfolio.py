@@ -72,6 +72,9 @@ def test_only_drifted_fields_of_drifted_domains_are_written(run_playbook, sandbo
         "expiring": 1,
         "estimated_spend": 0.0,
         "spent": 0.0,
+        "transfers": dict.fromkeys(
+            ("missing", "completed", "pending", "failed", "started", "would_start", "refused"), 0
+        ),
         # Every domain renews itself after the run: example-blog.net (20 days) within 30 days; with the .io
         # (200), transfer-me.org (300) and the seeded order-only.com (within a year) within 365.
         "renewal_cost_30d": 14.99,

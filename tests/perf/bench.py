@@ -14,6 +14,12 @@ The event source vpsorg.domains.domain_events: one poll (its first, up to the sn
 whole-account read, in every cell; and once, at the largest scale and latency, how long domain_guard.yml under
 ansible-rulebook takes from an unlock to the PUT that locks the domain again, as a ratio to its `interval`.
 
+The bulk-transfer cell (`--cell transfers` runs it alone): 1,000 domains listed in `portfolio_transfers` from
+a registrar's CSV export (tests/perf/transfer_csv.py), 50 ms from the API, `portfolio_concurrency: 8`. The first
+run starts every transfer, the second finds them all pending; the sandbox's ledger is checked after each (exactly
+1,000 charges after the first, none more after the second). Targets: the first run within 2x its floor
+(start-up + requests x RTT / 8), the second within 1.5x of a no-op role run. Quick mode lists 100.
+
 It also measures the per-item cost of a loop (vps_domain no-op against ping) and where it goes (imports,
 AnsiballZ payload), and the memory (max RSS) of the module process reading 10,000 domains.
 
@@ -46,6 +52,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _perf import REPO_ROOT, ansible_environment, run_playbook, start_sandbox
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiClient
+from transfer_csv import records as transfer_records
+from transfer_csv import save as save_transfer_csv
 
 PAGE_SIZE = 100
 DRIFTED = 100
@@ -677,6 +685,89 @@ def report(results: Dict[str, Any], loop_items: int) -> List[str]:
     return missed
 
 
+# The bulk-transfer cell.
+TRANSFERS = 1000
+TRANSFERS_QUICK = 100
+TRANSFER_LATENCY_MS = 50
+TRANSFER_CONCURRENCY = 8
+TRANSFER_OVER_FLOOR = 2.0
+PENDING_OVER_NOOP = 1.5
+
+
+def transfer_cell(workdir: Path, count: int) -> Dict[str, Any]:
+    """Time two runs of the role over `count` listed transfers and check the ledger after each."""
+    sandbox = start_sandbox(workdir / "transfer-sandbox", "--page-size", str(PAGE_SIZE))
+    try:
+        token = "bench-transfer-token"
+        sandbox.add_account("transfers", token, "1000000.00")
+        made = transfer_records(count, account="transfers")
+        for start in range(0, count, 1000):
+            sandbox._ok("POST", "domains", made[start : start + 1000])
+        export = save_transfer_csv(workdir / "export.csv", made)
+        sandbox.configure(latency_ms=TRANSFER_LATENCY_MS, transfer_delay=3600)
+        role_vars = {
+            "portfolio_domains": [],
+            "portfolio_concurrency": TRANSFER_CONCURRENCY,
+            "portfolio_settings": {"auto_renew": True, "locked": True},
+        }
+        csv_read = "lookup('ansible.builtin.file', '" + str(export) + "') | vpsorg.domains.transfer_codes_csv"
+        listed = dict(role_vars, portfolio_transfers="{{ " + csv_read + " }}")
+        paths = {}
+        for name, role_set in (("startup", None), ("noop", role_vars), ("transfers", listed)):
+            role = {"name": "Role", "ansible.builtin.include_role": {"name": "vpsorg.domains.portfolio"}}
+            tasks = (
+                [{"name": "Nothing", "ansible.builtin.debug": {"msg": "start-up only"}}]
+                if role_set is None
+                else [dict(role, vars=role_set)]
+            )
+            paths[name] = workdir / f"transfer-{name}.yml"
+            paths[name].write_text(yaml.safe_dump(play(tasks), sort_keys=False), encoding="utf-8")
+        env = ansible_environment(sandbox.api_url, token)
+        figures: Dict[str, Any] = {"count": count}
+        for label, name in (("startup", "startup"), ("noop", "noop"), ("first", "transfers"), ("second", "transfers")):
+            sandbox.clear_journal()
+            rc, seconds, output = run_playbook(paths[name], env)
+            if rc != 0:
+                raise SystemExit(f"the transfer cell's {label} run failed (rc {rc}):\n{output[-4000:]}")
+            journal = [entry for entry in sandbox.journal() if entry.get("account") == "transfers"]
+            figures[label] = {
+                "seconds": seconds,
+                "requests": dict(Counter(entry["method"] for entry in journal)),
+                "charges": sum(1 for entry in sandbox.ledger() if entry["account"] == "transfers"),
+            }
+        return figures
+    finally:
+        sandbox.stop()
+
+
+def transfer_report(figures: Dict[str, Any]) -> Tuple[List[str], List[str], List[str]]:
+    """(lines, targets missed, exact checks missed) of the bulk-transfer cell."""
+    count = figures["count"]
+    rtt = TRANSFER_LATENCY_MS / 1000
+    startup = figures["startup"]["seconds"]
+    first, second, noop = figures["first"], figures["second"], figures["noop"]
+    floor = startup + sum(first["requests"].values()) * rtt / TRANSFER_CONCURRENCY
+    lines = [
+        f"Bulk transfers: {count} listed, {TRANSFER_LATENCY_MS} ms, concurrency {TRANSFER_CONCURRENCY}",
+        f"  first run   {first['seconds']:7.2f} s  floor {floor:6.2f} s  ({first['seconds'] / floor:.2f}x, target "
+        f"{TRANSFER_OVER_FLOOR}x)  requests {_count(first['requests'])}  charges {first['charges']}",
+        f"  second run  {second['seconds']:7.2f} s  no-op role {noop['seconds']:6.2f} s  "
+        f"({second['seconds'] / noop['seconds']:.2f}x, target {PENDING_OVER_NOOP}x)  requests "
+        f"{_count(second['requests'])}  charges {second['charges']}",
+    ]
+    missed = []
+    if first["seconds"] > TRANSFER_OVER_FLOOR * floor:
+        missed.append("bulk transfers: first run over its floor target")
+    if second["seconds"] > PENDING_OVER_NOOP * noop["seconds"]:
+        missed.append("bulk transfers: second run over the no-op target")
+    exact = []
+    if first["charges"] != count or first["requests"].get("POST") != count:
+        exact.append(f"bulk transfers: {first['charges']} charges after the first run, {count} expected")
+    if second["charges"] != count or second["requests"].get("POST"):
+        exact.append(f"bulk transfers: {second['charges']} charges after the second run, {count} expected")
+    return lines, missed, exact
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each quick measurement (the median is shown)")
@@ -688,7 +779,17 @@ def main() -> int:
     )
     parser.add_argument("--loop-items", type=int, default=None, help="items of the measured loops (default 100)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--cell", choices=("all", "transfers"), default="all", help="run one cell only")
     options = parser.parse_args()
+    if options.cell == "transfers":
+        with tempfile.TemporaryDirectory(prefix="vpsorg-bench-") as workdir:
+            figures = transfer_cell(Path(workdir), TRANSFERS_QUICK if options.quick else TRANSFERS)
+        lines, missed, exact = transfer_report(figures)
+        print("\n".join(lines))
+        if options.json:
+            options.json.write_text(json.dumps(figures, indent=2, sort_keys=True), encoding="utf-8")
+        print("All targets met." if not missed + exact else f"Targets missed: {'; '.join(missed + exact)}")
+        return 1 if exact else 0
     scales = (1000,) if options.quick else (1000, 10000)
     loop_items = options.loop_items or (10 if options.quick else 100)
     repeat = 1 if options.quick else max(1, options.repeat)
@@ -699,9 +800,16 @@ def main() -> int:
             results = bench.run()
         finally:
             bench.close()
+        transfers = transfer_cell(Path(workdir), TRANSFERS_QUICK if options.quick else TRANSFERS)
+    transfer_lines, transfer_missed, transfer_exact = transfer_report(transfers)
+    results["transfers"] = transfers
     if options.json:
         options.json.write_text(json.dumps(results, indent=2, sort_keys=True), encoding="utf-8")
     missed = report(results, loop_items)
+    print()
+    print("\n".join(transfer_lines))
+    missed += transfer_missed
+    results["missed_exact"] += transfer_exact
     print()
     print("All targets met." if not missed else f"Targets missed: {'; '.join(missed)}")
     # Request counts are exact and fail the run; wall times vary by machine and only report.

@@ -241,3 +241,71 @@ def test_seed_many_in_one_call(sandbox: Any) -> None:
     status, _body = sandbox.control("POST", "domains", [{"domain_name": "fine.com"}, {"domain_name": 5}])
     assert status == 400
     assert sandbox.api("GET", "domains/", params={"search": "fine.com"})[2]["count"] == 0
+
+
+def test_transfer_outcome_fail_fails_later_with_the_stored_reason(sandbox: Any, wait_until: Any) -> None:
+    sandbox.configure(transfer_delay=0.5)
+    domain = _seed_elsewhere(
+        sandbox, "refused-later.com", transfer_outcome="fail", transfer_fail_reason="Wrong authorization code"
+    )
+    status, _headers, body = sandbox.api("POST", f"domains/{domain['id']}/transfer/", {"auth_code": "EPP-GOOD"})
+    assert (status, body["transfer_status"]) == (200, "pending")
+    assert len(sandbox.ledger()) == 1
+    failed = wait_until(
+        lambda: (detail := sandbox.api("GET", f"domains/{domain['id']}/")[2])["transfer_status"] == "failed" and detail
+    )
+    assert failed["transfer_failure_reason"] == "Wrong authorization code"
+    assert failed["registrar"] == "Other Registrar Inc."
+    assert failed["transfer_initiated_at"] == body["transfer_initiated_at"]
+    # The API never shows what the sandbox was told would happen.
+    assert "transfer_outcome" not in failed and "transfer_fail_reason" not in failed
+
+
+def test_transfer_outcome_fail_without_a_reason_says_the_losing_registrar_refused(
+    sandbox: Any, wait_until: Any
+) -> None:
+    sandbox.configure(transfer_delay=0.2)
+    domain = _seed_elsewhere(sandbox, "refused-plain.com", transfer_outcome="fail")
+    assert sandbox.api("POST", f"domains/{domain['id']}/transfer/", {"auth_code": "EPP-GOOD"})[0] == 200
+    failed = wait_until(
+        lambda: (detail := sandbox.api("GET", f"domains/{domain['id']}/")[2])["transfer_status"] == "failed" and detail
+    )
+    assert failed["transfer_failure_reason"] == "The losing registrar refused the transfer."
+
+
+def test_transfer_outcome_stay_stays_pending(sandbox: Any) -> None:
+    sandbox.configure(transfer_delay=0)
+    domain = _seed_elsewhere(sandbox, "never-approved.com", transfer_outcome="stay")
+    assert sandbox.api("POST", f"domains/{domain['id']}/transfer/", {"auth_code": "EPP-GOOD"})[0] == 200
+    stored = sandbox.control("GET", f"domains/{domain['id']}")[1]
+    assert stored["transfer_complete_at"] is None
+    assert stored["transfer_outcome"] == "stay"
+    assert sandbox.api("GET", f"domains/{domain['id']}/")[2]["transfer_status"] == "pending"
+
+
+def test_transfer_outcome_is_checked(sandbox: Any) -> None:
+    status, body = sandbox.control("POST", "domains", {"domain_name": "x.com", "transfer_outcome": "maybe"})
+    assert status == 400
+    assert "transfer_outcome" in body
+    patched = sandbox.patch_domain(104, transfer_outcome="fail", transfer_fail_reason="Registrar lock is on")
+    assert (patched["transfer_outcome"], patched["transfer_fail_reason"]) == ("fail", "Registrar lock is on")
+    assert sandbox.patch_domain(104, transfer_outcome=None)["transfer_outcome"] is None
+
+
+def test_a_store_file_made_before_transfer_outcomes_gains_the_columns(tmp_path: Any) -> None:
+    import sqlite3
+
+    from sandbox.store import Config, Store
+
+    path = str(tmp_path / "old.sqlite")
+    Store(path, Config()).close()
+    with sqlite3.connect(path) as db:
+        # The file as an earlier sandbox left it: the table without the two columns.
+        db.execute("ALTER TABLE domains DROP COLUMN transfer_outcome")
+        db.execute("ALTER TABLE domains DROP COLUMN transfer_fail_reason")
+    store = Store(path, Config())
+    try:
+        stored = store.seed_domain({"domain_name": "old-file.com", "transfer_outcome": "stay"})
+        assert stored["transfer_outcome"] == "stay"
+    finally:
+        store.close()

@@ -388,6 +388,9 @@ class TestApply:
             "expiring": 1,
             "estimated_spend": 0.0,
             "spent": 0.0,
+            "transfers": dict.fromkeys(
+                ("missing", "completed", "pending", "failed", "started", "would_start", "refused"), 0
+            ),
         }
 
     def test_expiring_domains_show_the_auto_renew_this_run_set(self):

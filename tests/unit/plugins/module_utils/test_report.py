@@ -238,3 +238,25 @@ def test_registration_spending_is_explained_beside_the_renewals():
     assert "<b>Estimated spend</b> 12.99 USD" in renewals
     assert "<b>spent</b> 0.00 USD" in renewals
     assert ">cost<" in _section(page, "Changes")
+
+
+def test_transfers_show_counts_and_the_table_of_those_not_completed():
+    counts = {"missing": 1, "completed": 2, "pending": 1, "failed": 0, "started": 0, "would_start": 0, "refused": 1}
+    transfers = [
+        {"name": "done-a.com", "state": "completed", "detail": "at VPS.org", "initiated_at": None},
+        {"name": "done-b.com", "state": "completed", "detail": "at VPS.org", "initiated_at": None},
+        {"name": "gone.com", "state": "missing", "detail": "not in the account"},
+        {"name": "slow.org", "state": "pending", "detail": "pending", "initiated_at": "2026-01-02T03:04:05Z",
+         "days_pending": 20},
+        {"name": "<young>.com", "state": "refused", "detail": "60-day rule: too young"},
+    ]  # fmt: skip
+    page = report_html.render_html({"summary": {"transfers": counts}, "transfers": transfers})
+    section = page.split("<h2>Transfers in (5)</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "done-a.com" not in section and "done-b.com" not in section
+    assert "gone.com" in section and "slow.org" in section and "2026-01-02" in section
+    assert "&lt;young&gt;.com" in section and "<young>" not in section
+    assert "completed<b>2</b>" in section and "refused<b>1</b>" in section and "started<b>" not in section
+
+
+def test_no_transfers_section_without_transfers():
+    assert "Transfers in" not in report_html.render_html({"summary": {}})

@@ -58,6 +58,8 @@ ROLE_OPTIONS = {
     "portfolio_prices": "prices",
     "portfolio_concurrency": "concurrency",
     "portfolio_expiry_warning_days": "expiry_warning_days",
+    "portfolio_transfers": "transfers",
+    "portfolio_restart_failed_transfers": "restart_failed_transfers",
 }
 
 
