@@ -279,6 +279,9 @@ def test_a_restart_with_a_state_file_sends_only_what_changed_while_stopped(sandb
 
     async def second(source: Source) -> List[Dict[str, Any]]:
         await source.until("snapshot")
+        # Stopped only once the poll's state is written (the next poll starts after it): a source stopped between
+        # sending a poll's events and writing its state sends them again after a restart, rather than never.
+        await source.list_reads(await source.list_reads(1) + 1)
         return [event["vpsorg"] for event in source.seen]
 
     events = run_source(sandbox, args, second)
