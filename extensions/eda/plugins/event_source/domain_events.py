@@ -74,8 +74,8 @@ options:
       - A file where the source keeps the last snapshot of the account, written after every poll (atomically), so
         that a restarted rulebook sends only what changed while it was stopped.
       - It holds the API URL and the domains' list objects; never the token or an auth code.
-      - The state is written once the poll's events are handed to the rulebook: a source stopped in between sends
-        those events again after a restart rather than never (a change is lost by no restart).
+      - The state is written once the poll's events are handed to the rulebook; a source stopped in between sends
+        those events again after a restart rather than never, so no restart loses a change.
       - A file written for another O(api_url), or unreadable, is ignored with a warning (the first poll is then a
         baseline again).
     type: path
