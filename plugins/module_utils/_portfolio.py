@@ -543,7 +543,8 @@ def _transfer_side(entry: InboundTransfer, status: Any) -> Dict[str, Any]:
 def _transfer(client: Any, change: DomainChange, budget: engine.Budget, grace_seconds: float) -> None:
     """Start one planned transfer through the engine's one transfer path; the entry records what became of it."""
     entry = change.transfer
-    assert entry is not None and entry.auth_code is not None
+    if entry is None or entry.auth_code is None:
+        raise ValueError(f"{change.name}: a transfer was planned without its listed entry and auth code")
     domain = entry.domain
     auto_renew = change.after.get("auto_renew", True)
     try:

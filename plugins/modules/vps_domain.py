@@ -30,7 +30,7 @@ description:
     is an error message (C(detail), C(success: false)) fails the task, quoting the answer and saying whether a
     look-up shows the domain registered. An update answer that shows a requested setting unchanged gives a
     warning naming it; an answer about another id fails the task and is never merged into RV(domain)."
-  - "Settings are read leniently: booleans as V(true), V(\"true\") or V(1), nameservers as a list or a
+  - "Settings are read leniently: booleans as V(true), V('true') or V(1), nameservers as a list or a
     comma-separated string; a setting missing from the list object is read from the domain's details before
     anything is written, so a run with nothing to change sends no update."
   - With O(state=absent) and O(auto_renew=false), the domain is removed only after auto-renew was seen off

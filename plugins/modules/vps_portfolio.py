@@ -14,7 +14,7 @@ description:
     account in line with one policy, and reports drift, missing domains and domains that expire soon.
   - Reads the account once (every page of the domain list); a domain whose list object lacks a setting the
     policy sets (or shows it in a form that cannot be read) has its details read before anything is written.
-    Settings are read leniently (booleans as V(true), V(\"true\") or V(1), nameservers as a list or a
+    Settings are read leniently (booleans as V(true), V("true") or V(1), nameservers as a list or a
     comma-separated string), so a run with nothing to change sends no update. Then it plans every
     domain, and sends one update per drifted domain carrying only the settings that differ. The updates are
     sent from a bounded pool of O(concurrency) requests in flight; when the API rate-limits a request

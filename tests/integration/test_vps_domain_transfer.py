@@ -486,7 +486,7 @@ def test_answer_lost_after_commit_is_found_and_not_resent(sandbox, run_playbook)
     sandbox.configure(transfer_delay=3600)
     codes = {}
     for name, fault, _kind in _LOST_AFTER_COMMIT:
-        codes[name] = f"EPP-{name.split('.')[0].upper()}-4321"
+        codes[name] = f"EPP-{name.split('.', maxsplit=1)[0].upper()}-4321"
         domain = seed_foreign(sandbox, name, codes[name])["id"]
         sandbox.add_fault(method="POST", path_prefix=f"/api/v1/domains/{domain}/transfer/", count=1, **fault)
     run = run_playbook([transfer_task(name, codes[name], task=name) for name, _fault, _kind in _LOST_AFTER_COMMIT])
