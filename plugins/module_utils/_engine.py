@@ -235,6 +235,20 @@ def send_paid(
     secrets = (*request.secrets, request.body.get("auth_code") or "")
     secrets = tuple(secret for secret in secrets if secret)
     sends = 0
+
+    def unknown(error: ApiError) -> PaidOutcome:
+        """The outcome of an unclear answer: looked up for the grace period, never sent again."""
+        return _unknown(
+            request,
+            error,
+            look_up=look_up,
+            grace_seconds=grace_seconds,
+            sleep=sleep,
+            clock=clock,
+            budget=budget,
+            sends=sends,
+        )
+
     while True:
         sends += 1
         try:
@@ -257,16 +271,7 @@ def send_paid(
                 return _found(request, found, sends=sends, budget=budget, how="it was answered 429 (rate limited)")
             if not worked:
                 # Without a look-up the 429 cannot be told from a charge-then-429: never send it blind.
-                return _unknown(
-                    request,
-                    error,
-                    look_up=look_up,
-                    grace_seconds=grace_seconds,
-                    sleep=sleep,
-                    clock=clock,
-                    budget=budget,
-                    sends=sends,
-                )
+                return unknown(error)
             if sends >= MAX_SENDS:
                 raise TaskError(
                     f"{request.what}: the API answered 429 (rate limited) {sends} times; look-ups show it did not "
@@ -276,16 +281,7 @@ def send_paid(
                 ) from None
             continue
         except OutcomeUnknown as error:
-            return _unknown(
-                request,
-                error,
-                look_up=look_up,
-                grace_seconds=grace_seconds,
-                sleep=sleep,
-                clock=clock,
-                budget=budget,
-                sends=sends,
-            )
+            return unknown(error)
         problem = paid_answer_problem(request.kind, answer, request.name, request.domain_id)
         if problem is None and request.kind == REGISTER and _no_id(answer):
             error = OutcomeUnknown(
@@ -294,16 +290,7 @@ def send_paid(
                 path=request.path,
                 detail=redact_text(quote_answer(answer), secrets),
             )
-            return _unknown(
-                request,
-                error,
-                look_up=look_up,
-                grace_seconds=grace_seconds,
-                sleep=sleep,
-                clock=clock,
-                budget=budget,
-                sends=sends,
-            )
+            return unknown(error)
         if problem is not None:
             raise _bad_answer(request, answer, problem, look_up, secrets)
         answer = answer if isinstance(answer, dict) else {}
