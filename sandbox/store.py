@@ -140,6 +140,9 @@ class Config:
     activation_delay: float = 2.0
     transfer_delay: float = 30.0
     expose_transfer_status: bool = True
+    # List objects carry `registrar` and the transfer state too (an API whose list shows them; the documented
+    # list object does not, so a client reads the detail).
+    list_transfer_state: bool = False
     next_link_base: Optional[str] = None
     profile: str = "default"
     # Added to every API answer (not the control API): a network round trip in front of the sandbox.
@@ -165,7 +168,7 @@ class Config:
                     errors[key] = ["Must be a number of seconds, 0 or more."]
                 else:
                     clean[key] = float(value)
-            elif key == "expose_transfer_status":
+            elif key in ("expose_transfer_status", "list_transfer_state"):
                 if not isinstance(value, bool):
                     errors[key] = ["Must be a valid boolean."]
                 else:
@@ -375,7 +378,9 @@ class Store:
                 f"SELECT * FROM domains WHERE {clause} ORDER BY id {order} LIMIT ? OFFSET ?",
                 (*params, size, (page - 1) * size),
             ).fetchall()
-        return count, [_list_item(row) for row in rows]
+        if not self.config.list_transfer_state:
+            return count, [_list_item(row) for row in rows]
+        return count, [dict(_list_item(row), registrar=row["registrar"], **self._transfer_fields(row)) for row in rows]
 
     def _own(self, db: sqlite3.Connection, account: str, domain_id: int) -> sqlite3.Row:
         row = db.execute("SELECT * FROM domains WHERE id = ? AND account = ?", (domain_id, account)).fetchone()
@@ -546,17 +551,23 @@ class Store:
                 "dns_records_count": row["dns_records_count"],
             }
         )
-        if self.config.expose_transfer_status:
-            status = row["transfer_status"]
-            item["transfer_status"] = status
-            if status is not None:
-                item["transfer_initiated_at"] = row["transfer_initiated_at"]
-                item["estimated_completion"] = row["estimated_completion"]
-            if status == "completed":
-                item["transfer_completed_at"] = row["transfer_completed_at"]
-            if status == "failed":
-                item["transfer_failure_reason"] = row["transfer_failure_reason"]
+        item.update(self._transfer_fields(row))
         return item
+
+    def _transfer_fields(self, row: sqlite3.Row) -> Dict[str, Any]:
+        """`transfer_status` and its dates or reason, as the detail shows them (none when not exposed)."""
+        if not self.config.expose_transfer_status:
+            return {}
+        status = row["transfer_status"]
+        fields: Dict[str, Any] = {"transfer_status": status}
+        if status is not None:
+            fields["transfer_initiated_at"] = row["transfer_initiated_at"]
+            fields["estimated_completion"] = row["estimated_completion"]
+        if status == "completed":
+            fields["transfer_completed_at"] = row["transfer_completed_at"]
+        if status == "failed":
+            fields["transfer_failure_reason"] = row["transfer_failure_reason"]
+        return fields
 
     # -- control: stored domains ----------------------------------------------------------------------
     def seed_domain(self, body: Any) -> Any:

@@ -51,6 +51,7 @@ START_CONFIG = {
     "activation_delay": 1,
     "transfer_delay": 3,
     "expose_transfer_status": True,
+    "list_transfer_state": False,
     "next_link_base": None,
 }
 _START_TIMEOUT = 20.0

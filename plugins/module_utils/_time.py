@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
 _ISO_TIME = re.compile(
@@ -69,6 +70,9 @@ def _from_epoch(seconds: float) -> DateReading:
     return DateReading(READABLE, moment)
 
 
+# A reading is immutable and depends on the text only; an account's dates repeat (every finding, the forecast and
+# the report read each domain's expiry again), so each distinct text is parsed once.
+@lru_cache(maxsize=8192)
 def _from_iso(text: str) -> DateReading:
     match = _ISO_TIME.match(text)
     if not match:

@@ -675,7 +675,8 @@ def main() -> None:
         client = create_client(module, pool_size=request.concurrency)
         return PortfolioOperation(client, request, **task_options(module)).run()
 
-    run_module(module, task)
+    # One auth code per listed transfer: masked in one pass at the end rather than by AnsibleModule's pass per code.
+    run_module(module, task, bulk_secrets=[entry["auth_code"] for entry in module.params["transfers"] or ()])
 
 
 if __name__ == "__main__":

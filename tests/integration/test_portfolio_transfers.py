@@ -143,8 +143,12 @@ EXPECTED = {
 }
 
 
-def test_check_mode_reports_every_state_and_sends_nothing(sandbox, run_playbook):
+@pytest.mark.parametrize("list_shows_state", [False, True], ids=["detail-read", "list-tells"])
+def test_check_mode_reports_every_state_and_sends_nothing(sandbox, run_playbook, list_shows_state):
     seed_mixed(sandbox)
+    # The documented list object does not tell the transfer state, so the listed domains' details are read;
+    # an API whose list objects carry it costs no detail read at all, and the outcome is the same.
+    sandbox.configure(list_transfer_state=list_shows_state)
     sandbox.clear_journal()
     run = run_playbook(
         [portfolio_task(settings={"locked": True}, domains=[], max_spend=500)],
@@ -192,6 +196,12 @@ def test_check_mode_reports_every_state_and_sends_nothing(sandbox, run_playbook)
     assert skipped["pending-move.org"] == "transfer pending"
     assert writes(sandbox) == []
     assert sandbox.ledger() == []
+    details = sorted(e["path"] for e in sandbox.journal() if e["method"] == "GET" and e["path"] != "/api/v1/domains/")
+    if list_shows_state:
+        assert details == []
+    else:
+        # Every listed domain in the account, once each; none that is not listed.
+        assert details == sorted(f"/api/v1/domains/{e['id']}/" for e in result["transfers"] if e["id"] is not None)
     no_code_in(run)
 
 

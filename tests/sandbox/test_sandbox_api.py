@@ -414,6 +414,21 @@ def test_expose_transfer_status_off_drops_the_key(sandbox: Any) -> None:
     assert sandbox.api("GET", "domains/104/")[2]["transfer_status"] is None
 
 
+def test_list_transfer_state_puts_the_transfer_state_in_list_objects(sandbox: Any) -> None:
+    listed = {item["id"]: item for item in sandbox.api("GET", "domains/")[2]["results"]}
+    assert "transfer_status" not in listed[104] and "registrar" not in listed[104]
+    sandbox.patch_domain(104, transfer_status="failed", transfer_failure_reason="Wrong authorization code.")
+    sandbox.configure(list_transfer_state=True)
+    listed = {item["id"]: item for item in sandbox.api("GET", "domains/")[2]["results"]}
+    detail = sandbox.api("GET", "domains/104/")[2]
+    for key in ("registrar", "transfer_status", "transfer_initiated_at", "transfer_failure_reason"):
+        assert listed[104][key] == detail[key], key
+    assert listed[104]["transfer_status"] == "failed"
+    sandbox.configure(expose_transfer_status=False)
+    listed = {item["id"]: item for item in sandbox.api("GET", "domains/")[2]["results"]}
+    assert "transfer_status" not in listed[104] and listed[104]["registrar"] == detail["registrar"]
+
+
 def test_update_is_partial(sandbox: Any) -> None:
     before = sandbox.api("GET", "domains/101/")[2]
     status, _headers, body = sandbox.api("PUT", "domains/101/", {"auto_renew": False})

@@ -110,6 +110,7 @@ def test_reset_restores_demo_data_and_start_config(sandbox: Any) -> None:
         "activation_delay": 1.0,
         "transfer_delay": 3.0,
         "expose_transfer_status": True,
+        "list_transfer_state": False,
         "next_link_base": None,
         "profile": sandbox.profile,
         "latency_ms": 0,
