@@ -124,7 +124,7 @@ class _Sandbox:
             "--transfer-delay",
             "3600",
         ]
-        self._log = open(self.log_path, "wb")  # noqa: SIM115  # closed in stop()
+        self._log = open(self.log_path, "wb")  # noqa: SIM115  # pylint: disable=consider-using-with  # closed in stop()
         self._process = subprocess.Popen(  # pylint: disable=consider-using-with
             command, cwd=str(REPO_ROOT), stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
@@ -203,7 +203,7 @@ def _run_playbook(workdir: Path, api_url: str, export: Path, page: Path) -> subp
 
 def _check_page(text: str, run_output: str) -> None:
     """Every domain in the state the guide describes; no auth code in the page or the run's output."""
-    for code in [code for _name, code, _expires in EXPORT]:
+    for _name, code, _expires in EXPORT:
         for where, content in (("report", text), ("output", run_output)):
             if code in content or html.escape(code) in content:
                 raise SystemExit(f"an auth code appears in the {where} ({code[:3]}...): no screenshot taken")
