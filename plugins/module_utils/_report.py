@@ -28,6 +28,9 @@ BAR_GAP = 12
 COLOR_ON = "#2f7d32"
 COLOR_OFF = "#c62828"
 
+# Text wraps anywhere so that nothing is wider than a phone; on a wider screen a domain name in a table's first
+# column breaks at its hyphens only, since "anywhere" lets a long detail beside it squeeze the name to a few
+# letters a line.
 _STYLE = """
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;padding:0 1rem;color:#222;
@@ -44,6 +47,7 @@ th{background:#f6f6f6} td.num,th.num{text-align:right;white-space:nowrap} tfoot 
 .action ul{margin:.2rem 0;padding-left:1.2rem} .ok{border-left:4px solid #2f7d32;background:#f5fbf5;padding:.5rem .8rem}
 .legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:middle}
 svg.expiry-chart{width:100%;max-width:720px;height:auto}
+@media (min-width:601px){td:first-child>b{overflow-wrap:break-word}}
 @media (max-width:600px){body{margin:1rem auto;padding:0 .6rem} th,td{padding:.25rem .3rem} h1{font-size:1.25rem}}
 """
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from ansible_collections.vpsorg.domains.plugins.module_utils._report import render_html
 
 TASK = "Apply the policy"
 MODULE_TASK = "Apply the portfolio policy"
@@ -350,7 +351,8 @@ def test_the_html_report_renders_in_chromium_with_bars_matching_the_data(run_pla
 
 def _measured(binary: str, page: Path, width: int) -> Dict[str, Any]:
     """The page in a frame `width` CSS pixels wide (headless windows have a minimum width; a frame has none):
-    its viewport width, the document's scroll width and the widest right edge of any element, read by a script
+    its viewport width, the document's scroll width, the widest right edge of any element and the domain names
+    of the tables' first columns that take more lines than they have hyphen-separated parts, read by a script
     of the frame's parent (the report itself has none)."""
     frame = page.parent / f"measure-{width}-{page.name}"
     frame.write_text(
@@ -358,9 +360,13 @@ def _measured(binary: str, page: Path, width: int) -> Dict[str, Any]:
         f'<iframe src="{page.name}" style="width:{width}px;height:1200px;border:0" onload="'
         "var d=this.contentDocument, right=0;"
         "d.querySelectorAll('*').forEach(function(e){right=Math.max(right,e.getBoundingClientRect().right);});"
+        "var broken=[];"
+        "d.querySelectorAll('td:first-child > b').forEach(function(b){"
+        "var tops={};Array.prototype.forEach.call(b.getClientRects(),function(r){tops[Math.round(r.top)]=1;});"
+        "if(Object.keys(tops).length>b.textContent.split('-').length){broken.push(b.textContent);}});"
         "document.body.setAttribute('data-measure', JSON.stringify({viewport: this.contentWindow.innerWidth,"
         "scroll: d.documentElement.scrollWidth, right: Math.ceil(right),"
-        "height: d.documentElement.scrollHeight}));"
+        "height: d.documentElement.scrollHeight, broken_names: broken}));"
         '"></iframe></body></html>',
         encoding="utf-8",
     )
@@ -382,6 +388,32 @@ def test_the_width_check_catches_a_page_that_runs_off_a_phone(tmp_path):
     measured = _measured(binary, wide, 400)
     assert measured["viewport"] == 400
     assert measured["scroll"] > 400
+
+
+def test_a_domain_name_beside_a_long_detail_breaks_only_at_its_hyphens_on_a_wide_screen(tmp_path):
+    """The transfers table's name column is not squeezed to a few letters a line by the long details beside it."""
+    binary = _chromium()
+    detail = (
+        "the transfer is pending since 2026-11-14; the current registrar must approve it (pending 19 days: ask the "
+        "current registrar)"
+    )
+    names = ["example-archive.org", "a-name-with-several-hyphens.com", "transfer-me.org"]
+    report = {
+        "summary": {"transfers": {"pending": len(names)}},
+        "transfers": [
+            {"name": name, "state": "pending", "initiated_at": "2026-11-14T10:00:00Z", "days_pending": 19,
+             "detail": detail}
+            for name in names
+        ],
+    }  # fmt: skip
+    page = tmp_path / "report.html"
+    page.write_text(render_html(report), encoding="utf-8")
+    for width in (1400, 1000, 700):
+        measured = _measured(binary, page, width)
+        assert measured["broken_names"] == [], (width, measured)
+        assert measured["scroll"] <= width, (width, measured)
+    # On a phone the names may wrap anywhere: fitting the screen comes first.
+    assert _measured(binary, page, 400)["scroll"] <= 400
 
 
 @pytest.mark.api_shape
