@@ -461,7 +461,8 @@ def decide_transfer(
         return
     attempt = f"transfers[{entry.index}].override_attempt"
     if status == "failed":
-        reason = failure_reason(domain) or "the API gives no reason"
+        # The API's sentence ends with its own full stop; this detail goes on after it.
+        reason = (failure_reason(domain) or "the API gives no reason").rstrip(". ")
         mark = attempt_mark(domain)
         if not restart_failed:
             entry.state = FAILED
@@ -536,8 +537,9 @@ def plan_transfers(
             decide_transfer(entry, found[0], restart_failed=restart_failed, budgeted=budgeted, prices=prices, now=now)
 
 
-def _transfer_side(entry: InboundTransfer, status: Any) -> Dict[str, Any]:
-    return {"registrar": entry.domain.get("registrar"), "transfer_status": status}
+def _transfer_side(status: Any) -> Dict[str, Any]:
+    """A transfer's change: only its state moves (the registrar changes once it completes, not when it starts)."""
+    return {"transfer_status": status}
 
 
 def _transfer(client: Any, change: DomainChange, budget: engine.Budget, grace_seconds: float) -> None:
@@ -721,8 +723,8 @@ def plan_portfolio(
                     name,
                     domain.get("id"),
                     TRANSFER,
-                    before=_transfer_side(entry, domain.get("transfer_status")),
-                    after=_transfer_side(entry, "pending"),
+                    before=_transfer_side(domain.get("transfer_status")),
+                    after=_transfer_side("pending"),
                 )
                 change.transfer = entry
                 change.estimated_cost = entry.estimated_cost
@@ -940,6 +942,17 @@ def duplicate_findings(plan: PortfolioPlan) -> List[Dict[str, Any]]:
     ]
 
 
+def _skipped_after(plan: PortfolioPlan, transfers: Optional[List[InboundTransfer]]) -> List[Dict[str, Any]]:
+    """The skipped domains, a listed transfer's reason naming its state after the run (started, not would_start)."""
+    states = {entry.name: entry.state for entry in transfers or ()}
+    return [
+        dict(item, reason=f"transfer {states[item['name']]}")
+        if item["name"] in states and str(item.get("reason", "")).startswith("transfer ")
+        else item
+        for item in plan.skipped
+    ]
+
+
 def report(
     plan: PortfolioPlan,
     *,
@@ -966,7 +979,7 @@ def report(
         "summary": summary,
         "changes": [change.as_result() for change in plan.changes],
         "expiring": _expiring_after(plan),
-        "skipped_domains": plan.skipped,  # not "skipped": Ansible would take the task for skipped
+        "skipped_domains": _skipped_after(plan, transfers),  # not "skipped": Ansible would take the task for skipped
         "missing": plan.missing,
         "errors": errors(plan, register_missing=register_missing, transfers=transfers),
         "findings": sorted(

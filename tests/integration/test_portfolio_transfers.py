@@ -169,7 +169,7 @@ def test_check_mode_reports_every_state_and_sends_nothing(sandbox, run_playbook,
     assert entries["near-expiry.com"]["detail"].startswith("expiry:")
     assert "renew it at the current registrar first" in entries["near-expiry.com"]["detail"]
     assert entries["unpriced.shop"]["detail"].startswith("price:")
-    assert "The losing registrar refused the transfer." in entries["failed-move.org"]["detail"]
+    assert "The losing registrar refused the transfer; to start a new one" in entries["failed-move.org"]["detail"]
     assert "restart_failed_transfers" in entries["failed-move.org"]["detail"]
     assert entries["pending-move.org"]["days_pending"] == 20
     assert entries["eligible.com"]["estimated_cost"] == 12.99
@@ -221,6 +221,11 @@ def test_real_run_starts_the_eligible_once_and_a_second_run_charges_nothing(sand
     assert entries["eligible.com"]["days_pending"] == 0
     assert result["summary"]["spent"] == 27.98
     assert charges(sandbox) == {"eligible.com": 1, "eligible-two.net": 1}
+    # Left alone by the settings policy, each for the state the run left it in; a transfer's change is its state.
+    skipped = {item["name"]: item["reason"] for item in result["skipped_domains"]}
+    assert skipped["eligible.com"] == "transfer started" and skipped["pending-move.org"] == "transfer pending"
+    moved = {c["name"]: (c["before"], c["after"]) for c in result["changes"] if c["action"] == "transfer"}
+    assert moved["eligible.com"] == ({"transfer_status": None}, {"transfer_status": "pending"})
     assert sorted(e["path"] for e in transfer_posts(sandbox)) == sorted(
         f"/api/v1/domains/{entry['id']}/transfer/" for entry in result["transfers"] if entry["state"] == "started"
     )

@@ -207,15 +207,20 @@ def test_transfers_join_the_plan_completed_ones_get_the_policy_the_others_are_le
     plan = plan_with(entries("here.com", "start.com", "waiting.com"), account)
     assert [(c.name, c.action, c.after) for c in plan.changes] == [
         ("here.com", "update", {"auto_renew": False, "locked": True}),
-        (
-            "start.com",
-            "transfer",
-            {"registrar": "Other Registrar Inc.", "transfer_status": "pending", "auto_renew": False},
-        ),
+        ("start.com", "transfer", {"transfer_status": "pending", "auto_renew": False}),
     ]
+    # Only the transfer's state moves: the registrar changes when the transfer completes, not when it starts.
+    assert plan.changes[1].before == {"transfer_status": None}
     assert plan.changes[1].estimated_cost == 12.99
     assert [(item["name"], item["reason"]) for item in plan.skipped] == [
         ("start.com", "transfer would_start"),
+        ("waiting.com", "transfer pending"),
+    ]
+    # After the run, a skipped transfer's reason names the state the run left it in.
+    started = entries("start.com", "waiting.com")
+    started[0].state, started[1].state = "started", "pending"
+    assert [(i["name"], i["reason"]) for i in portfolio._skipped_after(plan, started)] == [
+        ("start.com", "transfer started"),
         ("waiting.com", "transfer pending"),
     ]
     assert portfolio.estimated_spend(plan) == 12.99
