@@ -28,7 +28,8 @@ skipped = echo "SKIPPED: $(1): $(2)" >&2; if [[ -n "$(CI_SKIPPED_FILE)" ]]; then
 # integration tests also wait on the sandbox (activation and transfer delays, Retry-After, answers later than
 # api_timeout, the grace look-up after an unclear answer), and a second worker per core uses that idle time.
 PYTEST_WORKERS ?= $(shell echo $$(( 2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) )))
-PYTEST_ARGS ?= -n $(PYTEST_WORKERS)
+# worksteal: an idle worker takes tests queued on a busy one, so a few long tests do not end the run alone.
+PYTEST_ARGS ?= -n $(PYTEST_WORKERS) --dist worksteal
 SANDBOX_PORT ?= 8080
 
 # The ansible-core versions of the matrix: a venv each (.venv-<version>), with the Python each is tested on.
@@ -96,7 +97,7 @@ collection-link: ## Link the work tree as .build/collections/ansible_collections
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@[ "$$(readlink $(COLLECTION_LINK))" = "$(CURDIR)" ] || ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
-test: venv collection-link ruff pytest pytest-drf units integration sanity ansible-lint changelog-lint docs-lint ## Run every test and check
+test: venv collection-link ruff pytest units integration sanity ansible-lint changelog-lint docs-lint ## Run every test and check
 
 ruff: venv
 	$(VENV)/bin/ruff check .
@@ -105,17 +106,21 @@ ruff: venv
 # tests/unit is `make units`' (ansible-test units, as the matrix runs it on every ansible-core): `make test` does
 # not run it a second time here. `make pytest PYTEST_IGNORE=` (or `.venv/bin/python -m pytest tests/unit`) does.
 PYTEST_IGNORE ?= --ignore=tests/unit
+# `both`: every test against the sandbox's default profile, and the api_shape-marked ones (see pytest-drf below)
+# once more against its drf profile, in the same session, so that one pool of workers shares out both.
+PYTEST_PROFILE ?= both
 # pytest exits 5 when it collected no test: say so, and fail, since a run that checked nothing proves nothing.
-pytest: venv collection-link ## The pytest suites under tests/ but tests/unit (which `make units` runs)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_IGNORE) $(PYTEST_ARGS) || { rc=$$?; \
+pytest: venv collection-link ## The pytest suites under tests/ but tests/unit (which `make units` runs), api_shape tests on both profiles
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest --sandbox-profile $(PYTEST_PROFILE) $(PYTEST_IGNORE) $(PYTEST_ARGS) || { rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "pytest collected no tests (PYTEST_ARGS='$(PYTEST_ARGS)')" >&2; fi; exit $$rc; }
 
 # The tests whose outcome may depend on the API's shape (marker api_shape; the rule and its check are in
 # tests/unit/test_api_shape_marker.py) once more against the sandbox's drf profile (a stock Django REST
 # Framework API: string decimals, microsecond times, names kept as posted, newest first, upstream next links,
-# DRF's errors). The other integration tests prove the same with either profile: `make pytest` runs them once.
-PYTEST_DRF_ARGS ?= -n $(PYTEST_WORKERS)
-pytest-drf: venv collection-link ## The api_shape-marked integration tests against the sandbox's drf profile
+# DRF's errors). The other integration tests prove the same with either profile. `make pytest` runs these too
+# (PYTEST_PROFILE=both); this target runs them alone.
+PYTEST_DRF_ARGS ?= -n $(PYTEST_WORKERS) --dist worksteal
+pytest-drf: venv collection-link ## The api_shape-marked integration tests against the sandbox's drf profile only
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest --sandbox-profile drf -m api_shape tests/integration \
 		tests/sandbox/test_sandbox_keepalive.py $(PYTEST_DRF_ARGS)
 

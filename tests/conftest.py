@@ -57,15 +57,25 @@ START_CONFIG = {
 _START_TIMEOUT = 20.0
 _DEFAULT = object()
 SANDBOX_PROFILES = ("default", "drf")
+BOTH_PROFILES = "both"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--sandbox-profile",
-        choices=SANDBOX_PROFILES,
+        choices=(*SANDBOX_PROFILES, BOTH_PROFILES),
         default="default",
-        help="the sandbox profile the `sandbox` fixture serves: default, or drf (a stock Django REST Framework API)",
+        help="the sandbox profile the `sandbox` fixture serves: default, drf (a stock Django REST Framework API), "
+        f"or {BOTH_PROFILES} (every test on default, and the api_shape-marked ones once more on drf, in one session)",
     )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Under `--sandbox-profile both`, an api_shape-marked test that uses the sandbox runs once per profile."""
+    if metafunc.config.getoption("--sandbox-profile") != BOTH_PROFILES:
+        return
+    if "sandbox_profile" in metafunc.fixturenames and metafunc.definition.get_closest_marker("api_shape"):
+        metafunc.parametrize("sandbox_profile", SANDBOX_PROFILES, indirect=True, ids=lambda p: f"profile-{p}")
 
 
 class SandboxError(AssertionError):
@@ -306,16 +316,22 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             handle.write(f"pytest {report.nodeid}: {reason}\n")
 
 
-@pytest.fixture(scope="session")
-def sandbox_profile(pytestconfig: pytest.Config) -> str:
-    """The profile of the session's sandbox (`--sandbox-profile`): tests asserting profile-specific text ask it."""
-    return str(pytestconfig.getoption("--sandbox-profile"))
+def _session_profile(config: pytest.Config) -> str:
+    option = str(config.getoption("--sandbox-profile"))
+    return "default" if option == BOTH_PROFILES else option
+
+
+@pytest.fixture
+def sandbox_profile(request: pytest.FixtureRequest) -> str:
+    """The profile this test's sandbox serves (`--sandbox-profile`, or this run's under `both`): tests asserting
+    profile-specific text ask it, or `sandbox.profile`."""
+    return str(getattr(request, "param", _session_profile(request.config)))
 
 
 @pytest.fixture(scope="session")
-def sandbox_server(tmp_path_factory: pytest.TempPathFactory, sandbox_profile: str) -> Iterator[Sandbox]:
+def sandbox_server(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[Sandbox]:
     """The sandbox as a real subprocess on a free 127.0.0.1 port with a file store (one per xdist worker)."""
-    server = Sandbox(tmp_path_factory.mktemp("sandbox"), profile=sandbox_profile)
+    server = Sandbox(tmp_path_factory.mktemp("sandbox"), profile=_session_profile(pytestconfig))
     server.start()
     try:
         yield server
@@ -324,8 +340,10 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory, sandbox_profile: st
 
 
 @pytest.fixture
-def sandbox(sandbox_server: Sandbox) -> Sandbox:
-    """The session's sandbox after a reset: demo data only, no faults, empty journal, start config."""
+def sandbox(sandbox_server: Sandbox, sandbox_profile: str) -> Sandbox:
+    """The session's sandbox after a reset to this test's profile: demo data only, no faults, empty journal, start
+    config."""
+    sandbox_server.profile = sandbox_profile
     sandbox_server.reset()
     return sandbox_server
 
