@@ -156,7 +156,8 @@ class _BulkNoLog:
             return [self(item) for item in value]
         if isinstance(value, (set, frozenset)):
             return {self(item) for item in value}
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        if value is None or isinstance(value, (str, int, float)):
+            # Numbers, booleans and None too: ansible-core before 2.19 masks one whose text holds a value.
             held = self.held_by(value if isinstance(value, str) else str(value))
             return remove_values(value, held) if held else value
         return value

@@ -352,7 +352,20 @@ if __name__ == "__main__":
         async def put(self, item: Any) -> None:
             print(json.dumps(item, sort_keys=True), flush=True)
 
+    async def _until_stopped(args: Dict[str, Any]) -> None:
+        """main() until Ctrl-C or SIGTERM. The loop's own handlers wake it through its self-pipe even when the
+        signal lands on the thread of a poll in flight (a plain signal handler would wait for the loop's next
+        wake-up, and an ignored SIGINT inherited from a parent process would never stop it)."""
+        import signal  # noqa: PLC0415 - only for a person trying the source by hand
+
+        task = asyncio.ensure_future(main(_PrintQueue(), args))
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     _arguments: List[str] = sys.argv[1:]
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main(_PrintQueue(), json.loads(_arguments[0]) if _arguments else {"emit_snapshot": True}))
+        asyncio.run(_until_stopped(json.loads(_arguments[0]) if _arguments else {"emit_snapshot": True}))
