@@ -942,6 +942,15 @@ def duplicate_findings(plan: PortfolioPlan) -> List[Dict[str, Any]]:
     ]
 
 
+def _moving_left_unlocked(
+    findings: List[Dict[str, Any]], transfers: Optional[List[InboundTransfer]]
+) -> List[Dict[str, Any]]:
+    """The findings without `unlocked` for a listed transfer that has not completed: the current registrar's
+    lock must stay off until the transfer is done (the settings policy locks it then), so it is no finding."""
+    moving = {entry.name for entry in transfers or () if entry.state != COMPLETED}
+    return [f for f in findings if not (f["condition"] == "unlocked" and f["name"] in moving)]
+
+
 def _skipped_after(plan: PortfolioPlan, transfers: Optional[List[InboundTransfer]]) -> List[Dict[str, Any]]:
     """The skipped domains, a listed transfer's reason naming its state after the run (started, not would_start)."""
     states = {entry.name: entry.state for entry in transfers or ()}
@@ -983,7 +992,8 @@ def report(
         "missing": plan.missing,
         "errors": errors(plan, register_missing=register_missing, transfers=transfers),
         "findings": sorted(
-            find_all(domains, expiry_warning_days=expiry_warning_days, now=now) + duplicate_findings(plan),
+            _moving_left_unlocked(find_all(domains, expiry_warning_days=expiry_warning_days, now=now), transfers)
+            + duplicate_findings(plan),
             key=lambda finding: finding["name"],
         ),
         "renewals": renewal_forecast(calendar, table),

@@ -288,3 +288,22 @@ def test_csv_errors_name_the_record_never_the_code(text: str, message: str) -> N
         transfer_codes_from_csv(text)
     assert message in str(raised.value)
     assert "EPP-SECRET-1" not in str(raised.value)
+
+
+def test_a_domain_still_moving_is_no_unlocked_finding_once_here_it_is() -> None:
+    """The current registrar's lock must stay off until a transfer completes; once at VPS.org it is a finding."""
+    account = [
+        foreign(1, "here.com", registrar="VPS.org"),
+        foreign(2, "start.com"),
+        foreign(3, "waiting.com", transfer_status="pending", transfer_initiated_at=when(-2)),
+    ]
+    listed = entries("here.com", "start.com", "waiting.com")
+    plan = plan_with(listed, account)
+
+    def unlocked(transfers: Any) -> List[str]:
+        found = portfolio.report(plan, check_mode=True, register_missing=False, now=NOW, transfers=transfers)
+        return sorted(f["name"] for f in found["findings"] if f["condition"] == "unlocked")
+
+    assert unlocked(listed) == ["here.com"]
+    # The same domains, were they not listed as transfers, are findings.
+    assert unlocked(None) == ["here.com", "start.com", "waiting.com"]
