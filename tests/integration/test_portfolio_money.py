@@ -390,6 +390,9 @@ def test_the_width_check_catches_a_page_that_runs_off_a_phone(tmp_path):
     assert measured["scroll"] > 400
 
 
+# The rule's patterns match its words (a long transfer detail, the pages it lays out): marked all the same; it
+# uses no sandbox, so it runs once.
+@pytest.mark.api_shape
 def test_a_domain_name_beside_a_long_detail_breaks_only_at_its_hyphens_on_a_wide_screen(tmp_path):
     """The transfers table's name column is not squeezed to a few letters a line by the long details beside it."""
     binary = _chromium()
