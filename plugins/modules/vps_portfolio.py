@@ -488,7 +488,7 @@ findings:
       sorted by name.
     - C(expired) (the expiration date has passed, whatever the status), C(expiring_without_auto_renew) (within
       O(expiry_warning_days), auto-renew off), C(unlocked) (not for a domain listed in O(transfers) whose transfer
-      has not completed: its lock must stay off until then), C(privacy_off), C(pending_transfer_stuck) (a transfer
+      has not completed, as its lock must stay off until then), C(privacy_off), C(pending_transfer_stuck) (a transfer
       pending for more than 14 days), C(expiry_unknown) (the expiration date cannot be read; a warning names the
       domain), C(duplicate_name) (several ids hold the name; none of them was written; the finding has C(ids)).
   returned: always

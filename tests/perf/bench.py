@@ -740,7 +740,7 @@ def transfer_cell(workdir: Path, count: int, repeat: int = 3) -> Dict[str, Any]:
             sandbox.configure(list_transfer_state=label == "listed")
             # The first run pays for the transfers: once. The others change nothing: the median of `repeat`.
             times = []
-            for _ in range(1 if label == "first" else repeat):
+            for _run in range(1 if label == "first" else repeat):
                 sandbox.clear_journal()
                 rc, seconds, output = run_playbook(paths[name], env)
                 if rc != 0:
