@@ -21,20 +21,20 @@ from __future__ import annotations
 import argparse
 import csv
 import html
-import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "perf"))
+# The sandbox process and the ansible-playbook environment of the benchmark and the demo.
+from _perf import ansible_environment, start_sandbox  # noqa: E402  # pylint: disable=wrong-import-position
+
 COLLECTIONS_PATH = REPO_ROOT / ".build" / "collections"
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "docsite" / "rst" / "images" / "transfers_report.png"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -106,62 +106,6 @@ def _seeds(codes: Dict[str, str]) -> List[Dict[str, Any]]:
     ]
 
 
-class _Sandbox:
-    """The sandbox API server as a child process on a free loopback port."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.log_path = workdir / "sandbox.log"
-        command = [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--db",
-            str(workdir / "sandbox.sqlite3"),
-            "--transfer-delay",
-            "3600",
-        ]
-        self._log = open(self.log_path, "wb")  # noqa: SIM115  # pylint: disable=consider-using-with  # closed in stop()
-        self._process = subprocess.Popen(  # pylint: disable=consider-using-with
-            command, cwd=str(REPO_ROOT), stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
-        self.api_url = self._wait_for_banner()
-        self.root_url = self.api_url.rsplit("/api/", 1)[0]
-
-    def _wait_for_banner(self) -> str:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            for line in self.log_path.read_text("utf-8", "replace").splitlines():
-                if line.startswith("API URL: "):
-                    return line[len("API URL: ") :].strip()
-            if self._process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise SystemExit(f"the sandbox did not start:\n{self.log_path.read_text('utf-8', 'replace')}")
-
-    def control(self, method: str, path: str, body: Optional[Any] = None) -> Any:
-        data = None if body is None else json.dumps(body).encode("utf-8")
-        request = urllib.request.Request(
-            f"{self.root_url}/_sandbox/{path}", data=data, method=method, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=15) as answer:
-            return json.loads(answer.read() or b"null")
-
-    def stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=10)
-        self._log.close()
-
-
 def _write_export(path: Path) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -171,20 +115,14 @@ def _write_export(path: Path) -> None:
 
 
 def _run_playbook(workdir: Path, api_url: str, export: Path, page: Path) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("VPSORG_", "ANSIBLE_"))}
-    env.update(
-        {
-            "VPSORG_API_URL": api_url,
-            "VPSORG_API_TOKEN": TOKEN,
-            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_LOCALHOST_WARNING": "0",
-            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-            "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-local"),
-            "ANSIBLE_HOME": str(workdir / "ansible-home"),
-            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        }
+    env = ansible_environment(
+        api_url,
+        TOKEN,
+        str(COLLECTIONS_PATH),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCAL_TEMP=str(workdir / "ansible-local"),
+        ANSIBLE_HOME=str(workdir / "ansible-home"),
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
     )
     command = [
         str(Path(sys.executable).parent / "ansible-playbook"),
@@ -261,11 +199,11 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="transfer-shot-") as temp:
         workdir = Path(temp)
-        sandbox = _Sandbox(workdir)
+        sandbox = start_sandbox(workdir / "sandbox", "--transfer-delay", "3600")
         try:
             codes = {name: code for name, code, _expires in EXPORT}
             for seed in _seeds(codes):
-                sandbox.control("POST", "domains", {"account": "demo", **seed})
+                sandbox.seed_domain(**seed)
             export = workdir / "export.csv"
             _write_export(export)
             page = workdir / "transfers_report.html"
