@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.common.parameters import remove_values
-from ansible.module_utils.common.warnings import get_deprecations, get_warnings
+from ansible.module_utils.common.warnings import get_deprecation_messages, get_warning_messages
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import (
     DEFAULT_API_URL,
     HAS_REQUESTS,
@@ -164,14 +164,16 @@ class _BulkNoLog:
 
     def missed_by_warnings(self) -> bool:
         """Whether a pending warning or deprecation holds one of the values (AnsibleModule then masks everything)."""
-        return any(self.held_by(repr(event)) for event in [*get_warnings(), *get_deprecations()])
+        pending = [*get_warning_messages(), *get_deprecation_messages()]  # texts, or dicts of texts
+        return any(self.held_by(repr(event)) for event in pending)
 
 
 def _end(module: AnsibleModule, end: Callable[..., None], result: Dict[str, Any], bulk: Optional[_BulkNoLog]) -> None:
     """exit_json or fail_json, with the no_log values masked in one pass beforehand when there are many."""
     if bulk is not None and bulk.complete and not bulk.missed_by_warnings():
         result = bulk(result)
-        # AnsibleModule would add the module's arguments as they are, and mask them along with the rest.
+        # AnsibleModule would add the module's arguments as they are, and mask them along with the rest (from
+        # ansible-core 2.21, only when the controller asks for them: it drops them otherwise).
         result.setdefault("invocation", {"module_args": bulk(module.params)})
         module.no_log_values.difference_update(bulk.values)
     end(**result)

@@ -104,8 +104,11 @@ def test_a_run_prints_what_ansible_alone_prints(capsys: pytest.CaptureFixture) -
     assert not [code for code in CODES if code in text]
     assert "token-value-1" not in text
     assert ours["msg"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-    assert ours["invocation"]["module_args"]["transfers"][0]["auth_code"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-    assert ours["invocation"]["module_args"]["api_token"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    # ansible-core 2.21 returns the module's arguments only when the controller asks for them (-vvv).
+    if "invocation" in alone:
+        arguments = ours["invocation"]["module_args"]
+        assert arguments["transfers"][0]["auth_code"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+        assert arguments["api_token"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 
 
 def test_a_failed_run_prints_what_ansible_alone_prints(capsys: pytest.CaptureFixture) -> None:
