@@ -87,14 +87,16 @@ def _printed(capsys: pytest.CaptureFixture, codes: List[str], result: Dict[str, 
     return json.loads(capsys.readouterr().out)
 
 
-CODES = [f"EPP-{n:04d}-XYZ" for n in range(300)] + ["EPP-0001"]
+# No code holds another here: ansible-core 2.16 masks the values of its set in no fixed order, so with nested
+# codes its own output varies from run to run (the one pass always masks the longest first, see below).
+CODES = [f"EPP-{n:04d}-XYZ" for n in range(300)]
 
 
 def test_a_run_prints_what_ansible_alone_prints(capsys: pytest.CaptureFixture) -> None:
     result = {
         "transfers": [{"name": f"d{i}.com", "detail": f"code {code} refused", "id": i} for i, code in enumerate(CODES)],
         "msg": CODES[5],
-        "nested": {"list": [CODES[7], "EPP-0001-XYZ-EPP-0001", 12, None, True]},
+        "nested": {"list": [CODES[7], f"{CODES[1]}-{CODES[2]}", 12, None, True]},
         "token_echo": "token-value-1 in a text",
     }
     ours = _printed(capsys, CODES, result, bulk=True)
@@ -148,3 +150,9 @@ def test_a_warning_holding_a_code_leaves_every_code_to_ansible(capsys: pytest.Ca
     ansible_warnings.warn("nothing secret")
     assert not bulk.missed_by_warnings()
     ansible_warnings._global_warnings.clear()
+
+
+def test_a_code_inside_a_longer_one_is_masked_longest_first(capsys: pytest.CaptureFixture) -> None:
+    codes = ["EPP-0001", "EPP-0001-XYZ"]
+    ours = _printed(capsys, codes, {"changed": False, "detail": "EPP-0001-XYZ-EPP-0001"}, bulk=True)
+    assert ours["detail"] == "********-********"
