@@ -34,6 +34,7 @@ data, not about which server is imitated; a reset body `{"profile": "default"}` 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -80,10 +81,13 @@ def _walk(value: Any, convert: Any) -> Any:
     return value
 
 
+# A page of a large account repeats few distinct times: each is written once.
+@functools.lru_cache(maxsize=4096)
 def _plain_time(value: str) -> str:
     return iso(parse_time(value)) or value
 
 
+@functools.lru_cache(maxsize=4096)
 def _drf_time(value: str) -> str:
     moment: datetime = parse_time(value)
     return moment.isoformat()
@@ -133,10 +137,13 @@ class Profile:
     def render(self, body: Any) -> Any:
         """An API answer's body with its times and money written the profile's way."""
 
+        drf = self.drf
+        as_time = _drf_time if drf else _plain_time
+
         def convert(key: str, value: Any) -> Any:
             if key in DATE_KEYS and isinstance(value, str):
-                return _drf_time(value) if self.drf else _plain_time(value)
-            if self.drf and key in MONEY_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
+                return as_time(value)
+            if drf and key in MONEY_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
                 return f"{value:.2f}"
             return value
 

@@ -72,6 +72,9 @@ CREATE TABLE IF NOT EXISTS domains (
     transfer_outcome TEXT,
     transfer_fail_reason TEXT);
 CREATE INDEX IF NOT EXISTS domains_account ON domains(account);
+-- Every API request first settles what is due (activations, transfers): these keep that a look-up, not a scan.
+CREATE INDEX IF NOT EXISTS domains_activating ON domains(activate_at) WHERE activate_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS domains_transferring ON domains(transfer_complete_at) WHERE transfer_complete_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS registry (domain_name TEXT PRIMARY KEY, holder TEXT, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ledger (
     id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, account TEXT NOT NULL, domain_name TEXT NOT NULL,
