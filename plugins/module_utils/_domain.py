@@ -2,6 +2,8 @@
 """Private to vpsorg.domains: one domain (vps_domain): its plans and rules, and the operation that applies them.
 
 The plan comes from `_write_rules.plan`; every write goes through the write engine (`_engine`). No Ansible here.
+The reads before a write come from `_lookup`: a task that finds nothing to change never loads the engine (a no-op
+loop item pays for no more code than it runs).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from ansible_collections.vpsorg.domains.plugins.module_utils import _engine as engine
+from ansible_collections.vpsorg.domains.plugins.module_utils import _lookup as lookup
 from ansible_collections.vpsorg.domains.plugins.module_utils import _write_rules as rules
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import (
@@ -52,6 +54,13 @@ Sleep = Callable[[float], Any]
 Clock = Callable[[], float]
 
 
+def _engine() -> Any:
+    """The write engine, loaded by the first write: a task with nothing to change never compiles it."""
+    from ansible_collections.vpsorg.domains.plugins.module_utils import _engine as engine  # noqa: PLC0415 - only when the task writes
+
+    return engine
+
+
 # The error of vps_domain is the collection's one error of a module run.
 DomainError = TaskError
 
@@ -69,7 +78,7 @@ _DUPLICATES = "which one is meant is unclear, so nothing was changed: remove the
 
 def single_match(matches: List[Dict[str, Any]], name: str) -> Optional[Dict[str, Any]]:
     """The one domain of the account with this name, None when there is none; fails when there are several."""
-    return engine.one_domain(name, matches, _DUPLICATES)
+    return lookup.one_domain(name, matches, _DUPLICATES)
 
 
 # -- plans -----------------------------------------------------------------------------------------------
@@ -130,7 +139,7 @@ def plan_update(current: Mapping[str, Any], desired: Mapping[str, Any]) -> Updat
     return UpdatePlan(dict(current), setting_changes(current, desired))
 
 
-merge_domain = engine.merge_domain
+merge_domain = lookup.merge_domain
 
 
 def registration_body(name: str, desired: Mapping[str, Any], years: Optional[int] = None) -> Dict[str, Any]:
@@ -293,7 +302,7 @@ def wait_until_active(
     WaitTimeout after `timeout` seconds; DomainError when it leaves pending for another status. The caller has
     just seen the domain pending, so the first read comes after a short pause.
     """
-    last, settled, _problem = engine.poll(
+    last, settled, _problem = _engine().poll(
         lambda: client.get_domain(domain_id),
         lambda detail: detail.get("status") != "pending",
         timeout,
@@ -332,11 +341,11 @@ class DomainOperation(Operation):
     def run(self) -> Dict[str, Any]:
         request = self.request
         self.warnings: List[str] = []
-        matches = engine.find_everywhere(self.client, request.name)
+        matches = lookup.find_everywhere(self.client, request.name)
         actions = self._plan(matches)
         if actions and actions[0].kind == UPDATE:
             # A list item may lack a setting the user set: read it from the detail before anything is written.
-            matches = [engine.complete_settings(self.client, matches_of(matches, request.name), request.settings)]
+            matches = [lookup.complete_settings(self.client, matches_of(matches, request.name), request.settings)]
             actions = self._plan(matches)
         if not actions:
             current = matches_of(matches, request.name) if matches else None
@@ -379,7 +388,7 @@ class DomainOperation(Operation):
             if self.check_mode:
                 domain = merge_domain(current, body)
             else:
-                domain, warnings = engine.apply_update(self.client, current, body, self.request.name)
+                domain, warnings = _engine().apply_update(self.client, current, body, self.request.name)
                 self.warnings.extend(warnings)
         changed = bool(body)
         domain = self._wait(domain, {"changed": changed})
@@ -389,7 +398,7 @@ class DomainOperation(Operation):
         request = self.request
         name, years = request.name, request.years or 1
         estimated = estimate(name, years, request.prices)
-        budget = engine.Budget(request.max_cost, "max_cost")
+        budget = _engine().Budget(request.max_cost, "max_cost")
         what = f"registering {name} for {years} year(s)"
         budget.admit(name, what, estimated)
         note = paid_note(REGISTER, estimated)
@@ -397,7 +406,7 @@ class DomainOperation(Operation):
             predicted = predict_registration(name, request.settings)
             return self._result(True, None, predicted, registration={"estimated_cost": estimated}, diff_note=note)
         body = registration_body(name, request.settings, request.years)
-        outcome = engine.register(
+        outcome = _engine().register(
             self.client,
             name,
             body,
@@ -460,14 +469,14 @@ class DomainOperation(Operation):
         self.warnings.extend(removal.warnings)
         domain = removal.predicted
         if not self.check_mode:
-            domain, warnings = engine.remove(self.client, removal.domain, removal.update, self.request.name)
+            domain, warnings = _engine().remove(self.client, removal.domain, removal.update, self.request.name)
             self.warnings.extend(warnings)
         return self._result(True, current, None, domain=domain)
 
 
 def matches_of(matches: List[Dict[str, Any]], name: str) -> Dict[str, Any]:
     """The one domain holding the name (the plan refused several already)."""
-    found = engine.one_domain(name, matches, _DUPLICATES)
+    found = lookup.one_domain(name, matches, _DUPLICATES)
     if found is None:  # pragma: no cover - the plan asked for this domain because it was found
         raise DomainError(f"{name} is not in the account")
     return found

@@ -19,14 +19,18 @@ from urllib.parse import quote
 
 from ansible_collections.vpsorg.domains.plugins.module_utils._client import ApiError, OutcomeUnknown
 from ansible_collections.vpsorg.domains.plugins.module_utils._http import RateLimited, redact, redact_text
+from ansible_collections.vpsorg.domains.plugins.module_utils._lookup import (
+    complete_settings,
+    find_everywhere,
+    merge_domain,
+    one_domain,
+)
 from ansible_collections.vpsorg.domains.plugins.module_utils._money import amount, usd
 from ansible_collections.vpsorg.domains.plugins.module_utils._task import TaskError
 from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import (
     REGISTER,
     TRANSFER,
     answer_for_another_id,
-    duplicate_message,
-    group_by_name,
     name_of,
     paid_answer_problem,
     quote_answer,
@@ -34,7 +38,6 @@ from ansible_collections.vpsorg.domains.plugins.module_utils._write_rules import
     same_id,
     setting_changes,
     unchanged_settings,
-    unreadable_settings,
 )
 
 Sleep = Callable[[float], Any]
@@ -362,48 +365,7 @@ def _bad_answer(
     )
 
 
-# -- proven absent ----------------------------------------------------------------------------------------
-def find_everywhere(client: Any, name: str) -> List[Dict[str, Any]]:
-    """The account's domains with this canonical name, in every form the API may store it.
-
-    The searches for the ASCII and the Unicode form first; when both find nothing, the whole account list,
-    compared in canonical form (catches a name stored decomposed, which no search form matches).
-    """
-    matches = client.find_domains(name)
-    if not matches:
-        matches = [domain for domain in client.list_domains() if name_of(domain) == name]
-    return group_by_name(matches, key=lambda _domain: name).get(name, [])
-
-
-def one_domain(name: str, matches: List[Dict[str, Any]], consequence: str) -> Optional[Dict[str, Any]]:
-    """The one domain holding the name, None when none does; TaskError naming the ids when several do."""
-    found = group_by_name(matches, key=lambda _domain: name).get(name, [])
-    if len(found) > 1:
-        msg, ids = duplicate_message(name, found, consequence)
-        raise TaskError(msg, ids=ids, changed=False)
-    return found[0] if found else None
-
-
 # -- settings writes --------------------------------------------------------------------------------------
-def merge_domain(read: Mapping[str, Any], answer: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-    """What was read with an update's answer laid over it, so fields the answer lacks survive."""
-    merged = dict(read)
-    for key, value in (answer or {}).items():
-        if key != "message":
-            merged[key] = value
-    return merged
-
-
-def complete_settings(client: Any, domain: Dict[str, Any], desired: Mapping[str, Any]) -> Dict[str, Any]:
-    """The domain with every setting the user set readable: a list item lacking one is read from the detail."""
-    if not unreadable_settings(domain, desired) or domain.get("id") is None:
-        return domain
-    detail = client.get_domain(domain["id"])
-    if answer_for_another_id(detail, domain["id"]):
-        return domain
-    return merge_domain(domain, {key: value for key, value in detail.items() if key not in ("id",)})
-
-
 def apply_update(
     client: Any, domain: Dict[str, Any], body: Dict[str, Any], name: str
 ) -> Tuple[Dict[str, Any], List[str]]:

@@ -33,6 +33,13 @@ ENGINES = ("_portfolio", "_transfer")
 )
 def test_reading_and_rules_do_not_load_a_write_engine(module: str) -> None:
     """Imported alone, in a fresh interpreter: nothing of vps_portfolio's or vps_domain_transfer's engine loads."""
+    loaded = _loaded_by(module)
+    engines = [name for name in loaded if name.rsplit(".", 1)[-1] in ENGINES]
+    assert engines == [], f"{module} loads {engines}"
+
+
+def _loaded_by(module: str) -> list:
+    """The collection's modules that importing `module` alone loads, in a fresh interpreter."""
     code = (
         "import importlib, sys\n"
         f"importlib.import_module('{PREFIX}.{module}')\n"
@@ -42,9 +49,23 @@ def test_reading_and_rules_do_not_load_a_write_engine(module: str) -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env)
     assert loaded.returncode == 0, loaded.stderr[-3000:]
-    loaded = loaded.stdout.split()
-    engines = [name for name in loaded if name.rsplit(".", 1)[-1] in ENGINES]
-    assert engines == [], f"{module} loads {engines}"
+    return loaded.stdout.split()
+
+
+@pytest.mark.parametrize("module", ["modules.vps_domain", "module_utils._domain", "module_utils._lookup"])
+def test_a_task_with_nothing_to_change_loads_no_write_engine(module: str) -> None:
+    """vps_domain loads the write engine (`_engine`) on its first write only: a no-op loop item, run once per
+    domain, does not compile it. Its reads before a write come from `_lookup`."""
+    assert f"{PREFIX}.module_utils._engine" not in _loaded_by(module)
+    assert f"{PREFIX}.module_utils._lookup" in _loaded_by(module)
+
+
+def test_the_write_engine_still_offers_the_lookups() -> None:
+    from ansible_collections.vpsorg.domains.plugins.module_utils import _domain, _engine, _lookup
+
+    for name in ("find_everywhere", "one_domain", "merge_domain", "complete_settings"):
+        assert getattr(_engine, name) is getattr(_lookup, name)
+    assert _domain._engine() is _engine
 
 
 def test_account_name_has_one_home_and_the_engine_re_exports_it() -> None:
