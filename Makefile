@@ -97,7 +97,14 @@ collection-link: ## Link the work tree as .build/collections/ansible_collections
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@[ "$$(readlink $(COLLECTION_LINK))" = "$(CURDIR)" ] || ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
-test: venv collection-link ruff pytest units integration sanity ansible-lint changelog-lint docs-lint ## Run every test and check
+# After pytest (which keeps every core busy), the other checks run CHECK_JOBS at a time (one per core): each is
+# mostly one process (ansible-test runs one target or one sanity test after another), so one after another they
+# would leave a core idle. The longest go first; each works in its own copy of the tree, and each target's output
+# is printed whole when it ends.
+CHECK_JOBS ?= $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+CHECKS := integration sanity units ansible-lint docs-lint changelog-lint
+test: venv collection-link ruff pytest ## Run every test and check
+	$(MAKE) --no-print-directory -j $(CHECK_JOBS) --output-sync=target $(CHECKS)
 
 ruff: venv
 	$(VENV)/bin/ruff check .

@@ -116,6 +116,9 @@ def run_playbook(sandbox, tmp_path: Path):
         else:
             playbook_path = Path(playbook)
             environment.update({"VPSORG_API_URL": sandbox.api_url, "VPSORG_API_TOKEN": sandbox.token})
+        if not {"-i", "--inventory"} & set(extra_args):
+            # Only `-i localhost,` to parse: the other inventory plugins need not load (about 0.1 s a run).
+            environment["ANSIBLE_INVENTORY_ENABLED"] = "host_list"
         environment.update(env or {})
         command = [str(BIN_DIR / "ansible-playbook"), "-i", "localhost,", str(playbook_path)]
         if check:
