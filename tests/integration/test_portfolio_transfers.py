@@ -106,6 +106,23 @@ def charges(sandbox: Any) -> Dict[str, int]:
     return counted
 
 
+# /proc/net/tcp states: a connection the server holds open (ESTABLISHED, SYN_RECV) or whose client has gone but
+# whose request thread has not finished with it (CLOSE_WAIT).
+_OPEN_TCP_STATES = {"01", "03", "08"}
+
+
+def open_connections(port: int) -> int:
+    """The TCP connections the local server on `port` still holds open (read from /proc/net/tcp and tcp6)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table, encoding="ascii") as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] in _OPEN_TCP_STATES:
+                    count += 1
+    return count
+
+
 def descendants(root: int) -> List[int]:
     """The ids of every process under `root` (read from /proc), children before grandchildren."""
     parents: Dict[int, int] = {}
@@ -511,8 +528,14 @@ def test_a_run_killed_while_posts_are_in_flight_is_resumed_by_running_it_again(s
                 os.kill(pid, signal.SIGKILL)
     finally:
         process.wait(timeout=30)
-    # A request the killed run sent just before it died may still be in the sandbox's socket buffer: wait until
-    # the journal stops growing, so the second run starts from what the server really did.
+    # A request the killed run sent just before it died may still be in the sandbox's socket buffer, its thread
+    # not yet scheduled on a loaded machine: wait until the sandbox has closed every connection of the killed
+    # run (each request thread reads what was sent, answers it, then meets the end of the connection), then
+    # until the journal stops growing, so the second run starts from what the server really did.
+    deadline = time.monotonic() + 60
+    while open_connections(sandbox.port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert open_connections(sandbox.port) == 0, "the sandbox still holds a connection of the killed run"
     killed_posts, settled_at = len(transfer_posts(sandbox)), time.monotonic()
     while time.monotonic() - settled_at < 1.5:
         time.sleep(0.25)
