@@ -27,7 +27,8 @@ skipped = echo "SKIPPED: $(1): $(2)" >&2; if [[ -n "$(CI_SKIPPED_FILE)" ]]; then
 # The suites run on two workers per core (pytest-xdist): most of their time is ansible-playbook runs, but many
 # integration tests also wait on the sandbox (activation and transfer delays, Retry-After, answers later than
 # api_timeout, the grace look-up after an unclear answer), and a second worker per core uses that idle time.
-PYTEST_WORKERS ?= $(shell echo $$(( 2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) )))
+CORES := $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+PYTEST_WORKERS ?= $(shell echo $$(( 2 * $(CORES) )))
 # worksteal: an idle worker takes tests queued on a busy one, so a few long tests do not end the run alone.
 PYTEST_ARGS ?= -n $(PYTEST_WORKERS) --dist worksteal
 SANDBOX_PORT ?= 8080
@@ -106,7 +107,7 @@ collection-link: ## Link the work tree as .build/collections/ansible_collections
 # would leave a core idle. The longest go first; each works in its own copy of the tree, and each target's output
 # is printed whole when it ends. (Sanity beside pytest at nice 19 was tried: pytest took 602 to 670 s with it
 # against 526 to 573 s without, which ate what it saved.)
-CHECK_JOBS ?= $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+CHECK_JOBS ?= $(CORES)
 CHECKS := integration sanity units ansible-lint docs-lint changelog-lint
 test: venv collection-link ruff pytest ## Run every test and check
 	$(MAKE) --no-print-directory -j $(CHECK_JOBS) --output-sync=target $(CHECKS)

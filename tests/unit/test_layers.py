@@ -56,8 +56,9 @@ def _loaded_by(module: str) -> list:
 def test_a_task_with_nothing_to_change_loads_no_write_engine(module: str) -> None:
     """vps_domain loads the write engine (`_engine`) on its first write only: a no-op loop item, run once per
     domain, does not compile it. Its reads before a write come from `_lookup`."""
-    assert f"{PREFIX}.module_utils._engine" not in _loaded_by(module)
-    assert f"{PREFIX}.module_utils._lookup" in _loaded_by(module)
+    loaded = _loaded_by(module)
+    assert f"{PREFIX}.module_utils._engine" not in loaded
+    assert f"{PREFIX}.module_utils._lookup" in loaded
 
 
 def test_the_write_engine_still_offers_the_lookups() -> None:
