@@ -112,8 +112,8 @@ collection-link: ## Link the work tree as .build/collections/ansible_collections
 # After pytest (which keeps every core busy), the other checks run CHECK_JOBS at a time (one per core): each is
 # mostly one process (ansible-test runs one target or one sanity test after another), so one after another they
 # would leave a core idle. The longest go first; each works in its own copy of the tree, and each target's output
-# is printed whole when it ends. (Sanity beside pytest at nice 19 was tried: pytest took 602 to 670 s with it
-# against 526 to 573 s without, which ate what it saved.)
+# is printed whole when it ends. (Sanity beside pytest at nice 19 was tried: pytest was slower by more than it
+# saved, though those runs also left the venv uncompiled, so that measure mixed two changes.)
 CHECK_JOBS ?= $(CORES)
 CHECKS := integration sanity units ansible-lint docs-lint changelog-lint
 test: venv collection-link ruff pytest ## Run every test and check
