@@ -39,9 +39,11 @@ SANDBOX_PORT ?= 8080
 # the venv's packages are compiled once on every core (compileall -j 0, about 6 s). Leaving the compiling to Python
 # at import is not enough: with PYTHONDONTWRITEBYTECODE set, as many container images set it, nothing is cached
 # and every process compiles what it imports again; an ansible-playbook run then took 40% more CPU, measured.
-PIP_INSTALL := -m pip install --quiet --no-compile
-compile_venv = $(1)/bin/python -m compileall -q -q -j 0 "$$($(1)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
-	|| echo "compileall: a file in $(1) did not compile (Python compiles it if it is imported)" >&2
+# $(call venv_install,<venv>,<pip arguments>): both steps, in every venv made here.
+venv_install = $(1)/bin/python -m pip install --quiet --upgrade pip \
+	&& $(1)/bin/python -m pip install --quiet --no-compile $(2) \
+	&& { $(1)/bin/python -m compileall -q -q -j 0 "$$($(1)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+		|| echo "compileall: a file in $(1) did not compile (Python compiles it if it is imported)" >&2; }
 
 # The ansible-core versions of the matrix: a venv each (.venv-<version>), with the Python each is tested on.
 # `make test` covers 2.19 in .venv; CI runs sanity and units on every other version (`make matrix-<version>`),
@@ -98,9 +100,7 @@ python-check:
 
 $(VENV)/.stamp: requirements.txt requirements-dev.txt | python-check
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) $(PIP_INSTALL) -r requirements-dev.txt
-	@$(call compile_venv,$(VENV))
+	$(call venv_install,$(VENV),-r requirements-dev.txt)
 	@touch $@
 
 venv: $(VENV)/.stamp ## Create or refresh .venv (fast when nothing changed)
@@ -243,9 +243,7 @@ changelog-preview: venv ## Print the changelog the next release would get (chang
 .PRECIOUS: .venv-%/.stamp
 .venv-%/.stamp: requirements.txt requirements-matrix.txt
 	@test -x .venv-$*/bin/python || PYENV_VERSION=$(MATRIX_PYENV_$*) $(MATRIX_PYTHON_$*) -m venv .venv-$*
-	.venv-$*/bin/python -m pip install --quiet --upgrade pip
-	.venv-$*/bin/python $(PIP_INSTALL) "ansible-core==$*.*" -r requirements-matrix.txt
-	@$(call compile_venv,.venv-$*)
+	$(call venv_install,.venv-$*,"ansible-core==$*.*" -r requirements-matrix.txt)
 	@touch $@
 
 matrix-%: .venv-%/.stamp $(ANSIBLE_TEST_CACHE)/.standin-stamp ## ansible-test sanity and units on one version (matrix-2.17)
@@ -279,9 +277,7 @@ test-matrix: $(addprefix matrix-,$(MATRIX_VERSIONS)) $(addprefix matrix-full-,$(
 # --- docs, build, CI-only tools --------------------------------------------------------------------------------
 $(CI_VENV)/.stamp: requirements-ci.txt
 	@test -x $(CI_VENV)/bin/python || $(PYTHON) -m venv $(CI_VENV)
-	$(CI_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CI_VENV)/bin/python $(PIP_INSTALL) -r requirements-ci.txt
-	@$(call compile_venv,$(CI_VENV))
+	$(call venv_install,$(CI_VENV),-r requirements-ci.txt)
 	@touch $@
 
 ci-venv: $(CI_VENV)/.stamp
